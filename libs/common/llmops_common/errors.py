@@ -1,0 +1,58 @@
+"""One error hierarchy: each error says whether a retry can help and which HTTP status it maps to."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+
+class LlmopsError(Exception):
+    """Base of every error the platform raises on purpose."""
+
+    status_code: ClassVar[int] = 500
+    code: ClassVar[str] = "internal_error"
+
+    def __init__(self, message: str, *, detail: object | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.detail = detail
+
+
+class RetryableError(LlmopsError):
+    """A failure that may pass on another attempt (a store or broker briefly away)."""
+
+    status_code = 503
+    code = "unavailable"
+
+
+class PermanentError(LlmopsError):
+    """A failure that no retry can fix; an event that raises it goes to the dead-letter topic."""
+
+    status_code = 422
+    code = "invalid"
+
+
+class InvalidEventError(PermanentError):
+    """A message that is not a valid CloudEvent of a type the consumer accepts."""
+
+    code = "invalid_event"
+
+
+class NotFoundError(PermanentError):
+    """The thing asked for does not exist."""
+
+    status_code = 404
+    code = "not_found"
+
+
+class ConflictError(PermanentError):
+    """The write lost an optimistic-concurrency race."""
+
+    status_code = 409
+    code = "conflict"
+
+
+class RequestTimeoutError(RetryableError):
+    """A request/reply call got no reply in time."""
+
+    status_code = 504
+    code = "timeout"

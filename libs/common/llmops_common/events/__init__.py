@@ -1,0 +1,64 @@
+"""Every event of the platform, one pydantic model per type and version: the public contract."""
+
+from __future__ import annotations
+
+from .alerts import AlertFiredV1, AlertResolvedV1
+from .base import ArtifactRef, Event
+from .data import DatasetSealedV1, DocumentErasedV1, DocumentIngestedV1, RecordSubmittedV1
+from .feedback import FeedbackSubmittedV1
+from .inference import InferenceCompletedV1
+from .lifecycle import ModelCanaryStartedV1, ModelPromotedV1, ModelRetiredV1, ModelRolledBackV1
+from .prompts import PromptLabelMovedV1, PromptVersionCreatedV1
+from .retrieval import RetrievalAnsweredV1, RetrievalRequestedV1
+from .training import EvalCompletedV1, TrainingCompletedV1, TrainingRequestedV1
+
+EVENT_MODELS: dict[str, type[Event]] = {
+    model.event_type: model
+    for model in (
+        RecordSubmittedV1,
+        DocumentIngestedV1,
+        DocumentErasedV1,
+        DatasetSealedV1,
+        PromptVersionCreatedV1,
+        PromptLabelMovedV1,
+        TrainingRequestedV1,
+        TrainingCompletedV1,
+        EvalCompletedV1,
+        ModelPromotedV1,
+        ModelCanaryStartedV1,
+        ModelRolledBackV1,
+        ModelRetiredV1,
+        RetrievalRequestedV1,
+        RetrievalAnsweredV1,
+        InferenceCompletedV1,
+        FeedbackSubmittedV1,
+        AlertFiredV1,
+        AlertResolvedV1,
+    )
+}
+"""Every event type the platform publishes, by its CloudEvents type."""
+
+__all__ = [
+    "EVENT_MODELS",
+    "AlertFiredV1",
+    "AlertResolvedV1",
+    "ArtifactRef",
+    "DatasetSealedV1",
+    "DocumentErasedV1",
+    "DocumentIngestedV1",
+    "EvalCompletedV1",
+    "Event",
+    "FeedbackSubmittedV1",
+    "InferenceCompletedV1",
+    "ModelCanaryStartedV1",
+    "ModelPromotedV1",
+    "ModelRetiredV1",
+    "ModelRolledBackV1",
+    "PromptLabelMovedV1",
+    "PromptVersionCreatedV1",
+    "RecordSubmittedV1",
+    "RetrievalAnsweredV1",
+    "RetrievalRequestedV1",
+    "TrainingCompletedV1",
+    "TrainingRequestedV1",
+]

@@ -1,0 +1,30 @@
+"""Human feedback on a served response."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import Field
+
+from .base import Event, TenantId
+
+
+class FeedbackSubmittedV1(Event):
+    """A product app reported a score (and maybe a correction) for one inference request."""
+
+    event_type = "llmops.feedback.submitted.v1"
+
+    feedback_id: str = Field(min_length=1, max_length=128)
+    request_id: str = Field(min_length=1, max_length=128)
+    tenant: TenantId
+    model_name: str | None = None
+    adapter_version: str | None = None
+    score: int = Field(ge=-1, le=5)
+    label: str | None = Field(default=None, max_length=128)
+    comment: str | None = None
+    tags: list[str] = Field(default_factory=list)
+    correction: str | None = None
+    submitted_at: datetime
+
+    def event_key(self) -> str:
+        return self.request_id

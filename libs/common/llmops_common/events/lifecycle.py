@@ -1,0 +1,61 @@
+"""Events on the compacted topic `llmops.models.lifecycle`, which says what each deployed model serves."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import Field
+
+from .base import ArtifactRef, Event
+
+
+class _ModelEvent(Event):
+    model_name: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:-]+$")
+    changed_by: str
+    changed_at: datetime
+
+    def event_key(self) -> str:
+        # Keyed by deployed model, so compaction keeps each model's current state.
+        return self.model_name
+
+
+class ModelPromotedV1(_ModelEvent):
+    """A deployed model now serves this adapter version (or the bare base model) to all traffic."""
+
+    event_type = "llmops.model.promoted.v1"
+
+    base_model: str
+    adapter_version: str | None = None
+    adapter: ArtifactRef | None = None
+    eval_id: str | None = None
+
+
+class ModelCanaryStartedV1(_ModelEvent):
+    """A share of a deployed model's traffic goes to a candidate adapter version."""
+
+    event_type = "llmops.model.canary.started.v1"
+
+    base_model: str
+    stable_adapter_version: str | None = None
+    candidate_adapter_version: str
+    candidate_adapter: ArtifactRef | None = None
+    candidate_percent: float = Field(gt=0, lt=100)
+
+
+class ModelRolledBackV1(_ModelEvent):
+    """A deployed model went back to an earlier adapter version."""
+
+    event_type = "llmops.model.rolled_back.v1"
+
+    base_model: str
+    adapter_version: str | None = None
+    adapter: ArtifactRef | None = None
+    reason: str
+
+
+class ModelRetiredV1(_ModelEvent):
+    """A deployed model is no longer served."""
+
+    event_type = "llmops.model.retired.v1"
+
+    reason: str = ""

@@ -1,0 +1,45 @@
+"""The request and reply events of retrieval for RAG, the platform's one synchronous call."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from .base import ClosedModel, Event, Metadata, TenantId
+
+
+class RetrievalRequestedV1(Event):
+    """A service asks the retriever for the chunks closest to a query, within one tenant."""
+
+    event_type = "llmops.retrieval.requested.v1"
+
+    request_id: str = Field(min_length=1, max_length=128)
+    tenant: TenantId
+    collection: str = Field(min_length=1, max_length=128)
+    query: str = Field(min_length=1, max_length=8192)
+    top_k: int = Field(default=5, ge=1, le=100)
+
+    def event_key(self) -> str:
+        return self.request_id
+
+
+class RetrievedChunk(ClosedModel):
+    """One chunk of a document that matched a query."""
+
+    doc_id: str
+    chunk_index: int = Field(ge=0)
+    text: str
+    score: float
+    metadata: Metadata = Field(default_factory=dict)
+
+
+class RetrievalAnsweredV1(Event):
+    """The retriever's reply: the top chunks, or the error that kept it from answering."""
+
+    event_type = "llmops.retrieval.answered.v1"
+
+    request_id: str = Field(min_length=1, max_length=128)
+    chunks: list[RetrievedChunk] = Field(default_factory=list)
+    error: str | None = None
+
+    def event_key(self) -> str:
+        return self.request_id

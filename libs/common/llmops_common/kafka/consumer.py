@@ -1,0 +1,190 @@
+"""Subscribes typed event handlers with the platform's delivery guarantees.
+
+- Offsets are committed only after a whole batch is handled (FastStream's Kafka default commits
+  first, on receipt; we use `NACK_ON_ERROR`, which commits on success and seeks back on error).
+- A failing handler is retried with exponential backoff, a bounded number of times, then its event
+  goes to the group's dead-letter topic; a `PermanentError` goes there at once, as does a message
+  that is not a valid CloudEvent of an accepted type. Either way the partition keeps flowing.
+- An event id the group has handled before is skipped (see `IdempotencyStore`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from aiokafka import ConsumerRecord
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+
+from ..errors import InvalidEventError, PermanentError
+from ..events import Event
+from ..topics import TopicSpec
+from ..tracing import TraceContext, current_event_id, current_trace
+from .dead_letter import send_to_dead_letter
+from .envelope import Envelope, decode_event, decode_headers, parse_envelope
+from .idempotency import IdempotencyStore
+from .metrics import BusMetrics
+
+E = TypeVar("E", bound=Event)
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class EventContext:
+    """Where an event came from: its envelope and its place in the log."""
+
+    envelope: Envelope
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+
+
+Handler = Callable[[E, EventContext], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often, and how patiently, a failing handler is tried again."""
+
+    max_attempts: int = 3
+    backoff_seconds: float = 0.2
+
+    def delay(self, attempt: int) -> float:
+        """Seconds to wait after failed attempt number `attempt` (1-based)."""
+        return float(self.backoff_seconds * 2 ** (attempt - 1))
+
+
+@dataclass
+class _Subscription:
+    group_id: str
+    topic: str
+    accepted: dict[str, type[Event]]
+    handler: Handler[Any]
+    idempotent: bool
+
+
+async def skip_decoding(message: Any) -> None:
+    """FastStream's decoder would parse JSON before we can dead-letter bad bytes; we decode ourselves."""
+
+
+class EventConsumer:
+    """Registers handlers on a broker; one per service, shared by all its subscriptions."""
+
+    def __init__(
+        self,
+        broker: KafkaBroker,
+        *,
+        idempotency: IdempotencyStore,
+        metrics: BusMetrics,
+        retry: RetryPolicy = RetryPolicy(),
+        batch_size: int = 500,
+    ) -> None:
+        self._broker = broker
+        self._idempotency = idempotency
+        self._metrics = metrics
+        self._retry = retry
+        self._batch_size = batch_size
+
+    def subscribe(
+        self,
+        topic: TopicSpec | str,
+        events: Sequence[type[E]],
+        handler: Handler[E],
+        *,
+        group_id: str,
+        from_beginning: bool = True,
+        idempotent: bool = True,
+    ) -> Any:
+        """Calls `handler` for each event of the given types on `topic`; returns the subscriber."""
+        name = topic if isinstance(topic, str) else topic.name
+        subscription = _Subscription(group_id, name, {m.event_type: m for m in events}, handler, idempotent)
+
+        async def consume_batch(message: KafkaMessage) -> None:
+            await self._consume_batch(subscription, message.raw_message)
+
+        subscriber = self._broker.subscriber(
+            name,
+            group_id=group_id,
+            batch=True,
+            max_records=self._batch_size,
+            batch_timeout_ms=100,
+            fetch_max_wait_ms=50,
+            auto_offset_reset="earliest" if from_beginning else "latest",
+            ack_policy=AckPolicy.NACK_ON_ERROR,
+            decoder=skip_decoding,
+        )
+        subscriber(consume_batch)
+        return subscriber
+
+    async def _consume_batch(self, sub: _Subscription, raw: Any) -> None:
+        records: tuple[ConsumerRecord[bytes, bytes], ...] = raw if isinstance(raw, tuple) else (raw,)
+        try:
+            for record in records:
+                await self._consume_one(sub, record)
+        except Exception:
+            # Only infrastructure failures reach here (the dead-letter publish itself failed). Pause
+            # before FastStream seeks back, so an unreachable broker is not a tight loop.
+            log.exception("batch failed; it will be redelivered", extra={"topic": sub.topic})
+            await asyncio.sleep(self._retry.delay(self._retry.max_attempts))
+            raise
+        finally:
+            self._idempotency.flush()
+
+    async def _consume_one(self, sub: _Subscription, record: ConsumerRecord[bytes, bytes]) -> None:
+        try:
+            envelope = parse_envelope(decode_headers(record.headers))
+            event = decode_event(envelope, record.value, sub.accepted)
+        except InvalidEventError as error:
+            await self._dead_letter(sub, record, error)
+            return
+        if sub.idempotent and self._idempotency.seen(sub.group_id, envelope.id):
+            self._metrics.duplicates.labels(sub.topic).inc()
+            return
+        context = EventContext(envelope, record.topic, record.partition, record.offset, record.key)
+        outcome = await self._handle_with_retries(sub, event, context, record)
+        if sub.idempotent:
+            self._idempotency.mark(sub.group_id, envelope.id)
+        self._metrics.consumed.labels(sub.topic, outcome).inc()
+
+    async def _handle_with_retries(
+        self, sub: _Subscription, event: Event, context: EventContext, record: ConsumerRecord[bytes, bytes]
+    ) -> str:
+        trace = TraceContext.parse(context.envelope.traceparent)
+        trace_token = current_trace.set(trace)
+        id_token = current_event_id.set(context.envelope.id)
+        try:
+            for attempt in range(1, self._retry.max_attempts + 1):
+                started = time.perf_counter()
+                try:
+                    await sub.handler(event, context)
+                except PermanentError as error:
+                    await self._dead_letter(sub, record, error)
+                    return "dead_lettered"
+                except Exception as error:
+                    if attempt == self._retry.max_attempts:
+                        await self._dead_letter(sub, record, error)
+                        return "dead_lettered"
+                    log.warning("handler failed, retrying", extra={"attempt": attempt, "error": repr(error)})
+                    self._metrics.retried.labels(sub.topic).inc()
+                    await asyncio.sleep(self._retry.delay(attempt))
+                else:
+                    self._metrics.handler_seconds.labels(sub.topic).observe(time.perf_counter() - started)
+                    return "ok"
+            raise AssertionError("unreachable: max_attempts >= 1")
+        finally:
+            current_event_id.reset(id_token)
+            current_trace.reset(trace_token)
+
+    async def _dead_letter(
+        self, sub: _Subscription, record: ConsumerRecord[bytes, bytes], error: BaseException
+    ) -> None:
+        log.error("event dead-lettered", extra={"topic": record.topic, "offset": record.offset, "error": repr(error)})
+        await send_to_dead_letter(self._broker, sub.group_id, record, error)
+        self._metrics.dead_lettered.labels(sub.topic, type(error).__name__).inc()

@@ -1,0 +1,112 @@
+"""CloudEvents 1.0 in Kafka binary content mode: attributes in `ce_*` headers, the JSON body as value."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from pydantic import ValidationError
+
+from ..errors import InvalidEventError
+from ..events import EVENT_MODELS, Event
+from ..tracing import TraceContext, current_trace
+
+SPEC_VERSION = "1.0"
+CONTENT_TYPE = "application/json"
+REQUIRED_HEADERS = ("ce_id", "ce_type", "ce_source", "ce_specversion")
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """The CloudEvents attributes of one event."""
+
+    id: str
+    type: str
+    source: str
+    time: datetime
+    traceparent: str | None = None
+    extensions: Mapping[str, str] = field(default_factory=dict)
+    """Extension attributes such as `correlationid` and `replyto`, without the `ce_` prefix."""
+
+    def headers(self) -> dict[str, str]:
+        """The Kafka headers of this envelope."""
+        headers = {
+            "ce_id": self.id,
+            "ce_type": self.type,
+            "ce_source": self.source,
+            "ce_specversion": SPEC_VERSION,
+            "ce_time": self.time.isoformat(),
+            "content-type": CONTENT_TYPE,
+        }
+        headers.update({f"ce_{name}": value for name, value in self.extensions.items()})
+        if self.traceparent:
+            headers["traceparent"] = self.traceparent
+        return headers
+
+
+def new_envelope(event: Event, source: str, **extensions: str) -> Envelope:
+    """An envelope for a new event, in the active trace when there is one."""
+    trace = current_trace.get()
+    return Envelope(
+        id=str(uuid.uuid4()),
+        type=event.event_type,
+        source=source,
+        time=datetime.now(UTC),
+        traceparent=trace.child().header() if trace else None,
+        extensions=extensions,
+    )
+
+
+def decode_headers(raw: Iterable[tuple[str, bytes | None]]) -> dict[str, str]:
+    """Kafka headers as a dict of strings; undecodable values make the message invalid."""
+    try:
+        return {name: (value or b"").decode() for name, value in raw}
+    except UnicodeDecodeError as error:
+        raise InvalidEventError(f"a header is not UTF-8: {error}") from error
+
+
+def parse_envelope(headers: Mapping[str, str]) -> Envelope:
+    """Reads and checks the CloudEvents attributes of a message."""
+    missing = [name for name in REQUIRED_HEADERS if not headers.get(name)]
+    if missing:
+        raise InvalidEventError(f"not a CloudEvent: missing headers {', '.join(missing)}")
+    if headers["ce_specversion"] != SPEC_VERSION:
+        raise InvalidEventError(f"unsupported ce_specversion {headers['ce_specversion']!r}")
+    content_type = headers.get("content-type", CONTENT_TYPE)
+    if not content_type.startswith(CONTENT_TYPE):
+        raise InvalidEventError(f"unsupported content-type {content_type!r}")
+    try:
+        time = datetime.fromisoformat(headers["ce_time"]) if headers.get("ce_time") else datetime.now(UTC)
+    except ValueError as error:
+        raise InvalidEventError(f"ce_time is not RFC 3339: {headers['ce_time']!r}") from error
+    extensions = {
+        name[3:]: value
+        for name, value in headers.items()
+        if name.startswith("ce_") and name not in {*REQUIRED_HEADERS, "ce_time"}
+    }
+    return Envelope(headers["ce_id"], headers["ce_type"], headers["ce_source"], time,
+                    headers.get("traceparent"), extensions)
+
+
+def decode_event(envelope: Envelope, value: bytes | None, accepted: Mapping[str, type[Event]]) -> Event:
+    """Validates a message body against the model of its `ce_type`."""
+    model = accepted.get(envelope.type)
+    if model is None:
+        known = "known" if envelope.type in EVENT_MODELS else "unknown"
+        raise InvalidEventError(f"{known} event type {envelope.type!r} is not accepted here")
+    try:
+        return model.model_validate_json(value or b"")
+    except ValidationError as error:
+        raise InvalidEventError(f"{envelope.type} failed validation: {_summarise(error)}") from error
+
+
+def trace_of(envelope: Envelope) -> TraceContext | None:
+    """The trace an incoming event belongs to."""
+    return TraceContext.parse(envelope.traceparent)
+
+
+def _summarise(error: ValidationError) -> str:
+    parts = [f"{'.'.join(str(p) for p in e['loc']) or '<body>'}: {e['msg']}" for e in error.errors()[:5]]
+    return "; ".join(parts)

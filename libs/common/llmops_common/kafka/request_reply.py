@@ -1,0 +1,99 @@
+"""Request/reply over Kafka, for the platform's one synchronous need: retrieval for RAG.
+
+A request carries two CloudEvents extension attributes: `correlationid` and `replyto` (the topic to
+answer on). Every requester instance reads the whole reply topic without a consumer group, from its
+end, and keeps only replies whose correlation id it is waiting for, so each instance reads its own
+replies. FastStream's `broker.request()` does not support Kafka, hence this module.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Any, Generic, TypeVar
+
+from aiokafka import TopicPartition
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+
+from ..errors import InvalidEventError, PermanentError, RequestTimeoutError
+from ..events import Event
+from .consumer import EventContext, skip_decoding
+from .envelope import decode_event, decode_headers, parse_envelope
+from .publisher import EventPublisher
+
+R = TypeVar("R", bound=Event)
+CORRELATION_ID = "correlationid"
+REPLY_TO = "replyto"
+
+
+class Requester(Generic[R]):
+    """Sends requests and awaits their replies; start it before the broker starts."""
+
+    def __init__(
+        self, broker: KafkaBroker, publisher: EventPublisher, reply_topic: str, reply_type: type[R]
+    ) -> None:
+        self._publisher = publisher
+        self._reply_topic = reply_topic
+        self._reply_type = {reply_type.event_type: reply_type}
+        self._pending: dict[str, asyncio.Future[R]] = {}
+        self._subscriber: Any = broker.subscriber(
+            reply_topic,
+            auto_offset_reset="latest",
+            fetch_max_wait_ms=5,
+            ack_policy=AckPolicy.MANUAL,
+            decoder=skip_decoding,
+        )
+        self._subscriber(self._on_reply)
+
+    async def wait_ready(self, timeout: float = 10.0) -> None:
+        """Waits until the reply consumer holds its position, so no reply can pass unseen."""
+        async with asyncio.timeout(timeout):
+            consumer = self._subscriber.consumer
+            while consumer is None or not consumer.assignment():
+                await asyncio.sleep(0.01)
+                consumer = self._subscriber.consumer
+            for partition in consumer.assignment():
+                await consumer.position(TopicPartition(partition.topic, partition.partition))
+
+    async def request(self, event: Event, *, topic: str, timeout: float) -> R:
+        """Publishes `event` on `topic` and returns the reply; raises `RequestTimeoutError` in time."""
+        correlation_id = str(uuid.uuid4())
+        reply: asyncio.Future[R] = asyncio.get_running_loop().create_future()
+        self._pending[correlation_id] = reply
+        try:
+            await self._publisher.publish(
+                event, topic=topic, extensions={CORRELATION_ID: correlation_id, REPLY_TO: self._reply_topic}
+            )
+            return await asyncio.wait_for(reply, timeout)
+        except TimeoutError as error:
+            raise RequestTimeoutError(
+                f"no reply to {event.event_type} on {self._reply_topic} within {timeout:g}s"
+            ) from error
+        finally:
+            self._pending.pop(correlation_id, None)
+
+    async def _on_reply(self, message: KafkaMessage) -> None:
+        record = message.raw_message
+        try:
+            envelope = parse_envelope(decode_headers(record.headers))
+        except InvalidEventError:
+            return
+        waiting = self._pending.get(envelope.extensions.get(CORRELATION_ID, ""))
+        if waiting is None or waiting.done():
+            return  # another instance's reply, or one that came after its timeout
+        try:
+            waiting.set_result(decode_event(envelope, record.value, self._reply_type))  # type: ignore[arg-type]
+        except InvalidEventError as error:
+            waiting.set_exception(error)
+
+
+async def send_reply(publisher: EventPublisher, request: EventContext, reply: Event) -> None:
+    """Answers a request on the topic it named, with its correlation id."""
+    extensions = request.envelope.extensions
+    if REPLY_TO not in extensions or CORRELATION_ID not in extensions:
+        raise PermanentError("the request names no reply topic or correlation id")
+    await publisher.publish(
+        reply, topic=extensions[REPLY_TO], extensions={CORRELATION_ID: extensions[CORRELATION_ID]}
+    )

@@ -1,0 +1,88 @@
+"""Settings shared by every service, read from the environment with the `LLMOPS_` prefix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import ClassVar, Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+
+SERVICE_NAMES: tuple[str, ...] = (
+    "model_server",
+    "ingestion",
+    "prompt_registry",
+    "trainer",
+    "evaluator",
+    "rag_retriever",
+    "feedback_collector",
+    "monitor",
+)
+"""Every service, in port order: the model server takes 8000 and the others the ports after it."""
+
+
+class PlatformSettings(BaseSettings):
+    """What every process of the platform shares: where Kafka, the stores and each service live."""
+
+    model_config = SettingsConfigDict(env_prefix="LLMOPS_", extra="ignore", frozen=True)
+
+    kafka_bootstrap: str = "127.0.0.1:9092"
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = "PLAIN"
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: SecretStr | None = None
+    kafka_ssl_cafile: Path | None = None
+    # Apache Kafka supports idempotent producers; the local Tansu broker does not.
+    kafka_enable_idempotence: bool = False
+    kafka_topic_partitions: int = Field(default=3, ge=1)
+    kafka_replication_factor: int = Field(default=1, ge=1)
+
+    data_dir: Path = Path(".llmops")
+    clickhouse_url: str | None = None
+    clickhouse_migrations_dir: Path = REPO_ROOT / "infra" / "clickhouse"
+    qdrant_url: str | None = None
+    qdrant_api_key: SecretStr | None = None
+    artifact_url: str | None = None
+    s3_endpoint_url: str | None = None
+
+    http_host: str = "127.0.0.1"
+    model_server_port: int = 8000
+    ingestion_port: int = 8001
+    prompt_registry_port: int = 8002
+    trainer_port: int = 8003
+    evaluator_port: int = 8004
+    rag_retriever_port: int = 8005
+    feedback_collector_port: int = 8006
+    monitor_port: int = 8007
+
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    handler_max_attempts: int = Field(default=3, ge=1)
+    handler_backoff_seconds: float = Field(default=0.2, ge=0)
+    consumer_batch_size: int = Field(default=500, ge=1)
+
+    def port_of(self, service: str) -> int:
+        """The HTTP port of `service`."""
+        port: int = getattr(self, f"{service}_port")
+        return port
+
+    def url_of(self, service: str) -> str:
+        """The base URL of `service`'s HTTP API."""
+        return f"http://{self.http_host}:{self.port_of(service)}"
+
+
+class ServiceSettings(PlatformSettings):
+    """Base of each service's own settings class; `service_name` says which service it is."""
+
+    service_name: ClassVar[str]
+
+    @property
+    def http_port(self) -> int:
+        """The port this service listens on."""
+        return self.port_of(self.service_name)
+
+    @property
+    def state_dir(self) -> Path:
+        """A folder only this service writes to (idempotency records, embedded stores)."""
+        return self.data_dir / "state" / self.service_name

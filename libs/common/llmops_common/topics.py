@@ -1,0 +1,142 @@
+"""The topic catalog: each topic's name, partition key, retention or compaction, and event types.
+
+This module is the one place a topic is defined; `llmops topics create`, the schema export and the
+compose file's topic configuration all read it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from .events import (
+    AlertFiredV1,
+    AlertResolvedV1,
+    DatasetSealedV1,
+    DocumentErasedV1,
+    DocumentIngestedV1,
+    EvalCompletedV1,
+    Event,
+    FeedbackSubmittedV1,
+    InferenceCompletedV1,
+    ModelCanaryStartedV1,
+    ModelPromotedV1,
+    ModelRetiredV1,
+    ModelRolledBackV1,
+    PromptLabelMovedV1,
+    PromptVersionCreatedV1,
+    RecordSubmittedV1,
+    RetrievalAnsweredV1,
+    RetrievalRequestedV1,
+    TrainingCompletedV1,
+    TrainingRequestedV1,
+)
+
+DAY_MS = 24 * 60 * 60 * 1000
+DEAD_LETTER_PREFIX = "llmops.dlq."
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    """One Kafka topic and the contract it carries."""
+
+    name: str
+    description: str
+    key: str
+    events: tuple[type[Event], ...]
+    producers: tuple[str, ...]
+    consumers: tuple[str, ...]
+    cleanup_policy: Literal["delete", "compact"] = "delete"
+    retention_ms: int = 7 * DAY_MS
+    extra_config: dict[str, str] = field(default_factory=dict)
+
+    def kafka_config(self) -> dict[str, str]:
+        """The topic-level Kafka configuration to create the topic with."""
+        config = {"cleanup.policy": self.cleanup_policy, **self.extra_config}
+        if self.cleanup_policy == "delete":
+            config["retention.ms"] = str(self.retention_ms)
+        return config
+
+    def accepts(self, event_type: str) -> bool:
+        """Whether `event_type` may travel on this topic."""
+        return any(model.event_type == event_type for model in self.events)
+
+
+
+DATA_RAW = TopicSpec(
+    "llmops.data.raw", "Raw records for ingestion, from other teams and from feedback.",
+    "record_id", (RecordSubmittedV1,), ("external", "feedback_collector"), ("ingestion",),
+)
+DATA_DOCUMENTS = TopicSpec(
+    "llmops.data.documents", "Clean documents to index, and erasures of documents.",
+    "doc_id", (DocumentIngestedV1, DocumentErasedV1), ("ingestion",), ("rag_retriever",),
+    retention_ms=30 * DAY_MS,
+)
+DATA_DATASETS = TopicSpec(
+    "llmops.data.datasets", "Sealed, immutable dataset versions.",
+    "name", (DatasetSealedV1,), ("ingestion",), ("trainer", "evaluator", "monitor"),
+    cleanup_policy="compact",
+)
+PROMPTS = TopicSpec(
+    "llmops.prompts", "The prompt registry's source of truth: versions and label moves.",
+    "tenant/name/v/version or tenant/name/l/label", (PromptVersionCreatedV1, PromptLabelMovedV1),
+    ("prompt_registry",), ("prompt_registry", "model_server", "evaluator"), cleanup_policy="compact",
+)
+TRAINING_REQUESTS = TopicSpec(
+    "llmops.training.requests", "Requests for a LoRA fine-tune.",
+    "job_id", (TrainingRequestedV1,), ("external", "monitor"), ("trainer",),
+)
+TRAINING_COMPLETED = TopicSpec(
+    "llmops.training.completed", "Finished fine-tunes and the adapters they made.",
+    "job_id", (TrainingCompletedV1,), ("trainer",), ("evaluator", "monitor"), retention_ms=30 * DAY_MS,
+)
+EVAL_COMPLETED = TopicSpec(
+    "llmops.eval.completed", "Evaluation results and promotion-gate verdicts.",
+    "eval_id", (EvalCompletedV1,), ("evaluator",), ("monitor",), retention_ms=30 * DAY_MS,
+)
+MODELS_LIFECYCLE = TopicSpec(
+    "llmops.models.lifecycle", "What each deployed model serves: promotions, canaries, rollbacks.",
+    "model_name", (ModelPromotedV1, ModelCanaryStartedV1, ModelRolledBackV1, ModelRetiredV1),
+    ("evaluator", "external"), ("model_server", "monitor"), cleanup_policy="compact",
+)
+RETRIEVAL_REQUESTS = TopicSpec(
+    "llmops.retrieval.requests", "Retrieval requests; each names the topic to reply on.",
+    "request_id", (RetrievalRequestedV1,), ("model_server",), ("rag_retriever",), retention_ms=DAY_MS // 24,
+)
+RETRIEVAL_REPLIES = TopicSpec(
+    "llmops.retrieval.replies", "Retrieval replies, matched to requests by correlation id.",
+    "request_id", (RetrievalAnsweredV1,), ("rag_retriever",), ("model_server",), retention_ms=DAY_MS // 24,
+)
+INFERENCE_COMPLETED = TopicSpec(
+    "llmops.inference.completed", "Telemetry of every inference request.",
+    "request_id", (InferenceCompletedV1,), ("model_server",), ("monitor", "feedback_collector"),
+)
+FEEDBACK = TopicSpec(
+    "llmops.feedback", "Human feedback on served responses.",
+    "request_id", (FeedbackSubmittedV1,), ("feedback_collector",), ("monitor",), retention_ms=30 * DAY_MS,
+)
+ALERTS = TopicSpec(
+    "llmops.alerts", "Alerts fired and resolved by the monitor.",
+    "alert_id", (AlertFiredV1, AlertResolvedV1), ("monitor",), ("monitor", "model_server", "external"),
+    retention_ms=30 * DAY_MS,
+)
+
+CATALOG: tuple[TopicSpec, ...] = (
+    DATA_RAW, DATA_DOCUMENTS, DATA_DATASETS, PROMPTS, TRAINING_REQUESTS, TRAINING_COMPLETED,
+    EVAL_COMPLETED, MODELS_LIFECYCLE, RETRIEVAL_REQUESTS, RETRIEVAL_REPLIES, INFERENCE_COMPLETED,
+    FEEDBACK, ALERTS,
+)
+"""Every topic of the platform, dead-letter topics aside."""
+
+
+def dead_letter_topic(group_id: str) -> str:
+    """The dead-letter topic of a consumer group."""
+    return f"{DEAD_LETTER_PREFIX}{group_id}"
+
+
+def topic_for_event(event_type: str) -> TopicSpec:
+    """The topic an event type travels on."""
+    for spec in CATALOG:
+        if spec.accepts(event_type):
+            return spec
+    raise KeyError(f"no topic carries {event_type}")
