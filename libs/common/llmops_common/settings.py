@@ -36,6 +36,9 @@ class PlatformSettings(BaseSettings):
     kafka_ssl_cafile: Path | None = None
     # Apache Kafka supports idempotent producers; the local Tansu broker does not.
     kafka_enable_idempotence: bool = False
+    # A new group member waits for others to join; Tansu makes that wait half the session timeout.
+    kafka_session_timeout_ms: int = Field(default=10_000, ge=1000)
+    kafka_heartbeat_interval_ms: int = Field(default=3_000, ge=100)
     kafka_topic_partitions: int = Field(default=3, ge=1)
     kafka_replication_factor: int = Field(default=1, ge=1)
 

@@ -38,6 +38,8 @@ class Bus:
             metrics=BusMetrics.create(registry),
             retry=RetryPolicy(settings.handler_max_attempts, settings.handler_backoff_seconds),
             batch_size=settings.consumer_batch_size,
+            session_timeout_ms=settings.kafka_session_timeout_ms,
+            heartbeat_interval_ms=settings.kafka_heartbeat_interval_ms,
         )
         return cls(broker, EventPublisher(broker, source), consumer, idempotency)
 

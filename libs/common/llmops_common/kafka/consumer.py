@@ -85,12 +85,16 @@ class EventConsumer:
         metrics: BusMetrics,
         retry: RetryPolicy = RetryPolicy(),
         batch_size: int = 500,
+        session_timeout_ms: int = 10_000,
+        heartbeat_interval_ms: int = 3_000,
     ) -> None:
         self._broker = broker
         self._idempotency = idempotency
         self._metrics = metrics
         self._retry = retry
         self._batch_size = batch_size
+        self._group_timing = {"session_timeout_ms": session_timeout_ms,
+                              "heartbeat_interval_ms": heartbeat_interval_ms}
 
     def subscribe(
         self,
@@ -119,6 +123,7 @@ class EventConsumer:
             auto_offset_reset="earliest" if from_beginning else "latest",
             ack_policy=AckPolicy.NACK_ON_ERROR,
             decoder=skip_decoding,
+            **self._group_timing,
         )
         subscriber(consume_batch)
         return subscriber
@@ -134,8 +139,6 @@ class EventConsumer:
             log.exception("batch failed; it will be redelivered", extra={"topic": sub.topic})
             await asyncio.sleep(self._retry.delay(self._retry.max_attempts))
             raise
-        finally:
-            self._idempotency.flush()
 
     async def _consume_one(self, sub: _Subscription, record: ConsumerRecord[bytes, bytes]) -> None:
         try:

@@ -12,9 +12,8 @@ DEFAULT_RETENTION_SECONDS = 7 * 24 * 3600
 class IdempotencyStore:
     """Handled event ids per consumer group, in SQLite so they outlive a crash.
 
-    Marks join the open transaction; `flush` commits them, and the consumer calls it before it
-    commits Kafka offsets. A crash between the two replays events whose marks were lost, never the
-    other way round, so no event is skipped that was not handled.
+    Each mark commits at once (WAL mode makes that cheap), before Kafka offsets are committed: a
+    crash can replay an event whose mark was lost, never skip one that was not handled.
     """
 
     def __init__(self, path: Path | str, retention_seconds: int = DEFAULT_RETENTION_SECONDS) -> None:
@@ -39,13 +38,10 @@ class IdempotencyStore:
         return row is not None
 
     def mark(self, group_id: str, event_id: str) -> None:
-        """Records the event as handled; durable at the next `flush`."""
+        """Records the event as handled."""
         self._db.execute(
             "INSERT OR IGNORE INTO handled_events VALUES (?, ?, ?)", (group_id, event_id, time.time())
         )
-
-    def flush(self) -> None:
-        """Makes every mark so far durable."""
         self._db.commit()
 
     def close(self) -> None:
