@@ -41,6 +41,8 @@ class PlatformSettings(BaseSettings):
     kafka_heartbeat_interval_ms: int = Field(default=3_000, ge=100)
     kafka_topic_partitions: int = Field(default=3, ge=1)
     kafka_replication_factor: int = Field(default=1, ge=1)
+    # Services create missing catalog topics at start; turn off where an operator owns topic creation.
+    kafka_create_topics: bool = True
 
     data_dir: Path = Path(".llmops")
     clickhouse_url: str | None = None

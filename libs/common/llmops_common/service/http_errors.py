@@ -1,0 +1,41 @@
+"""One JSON shape for every HTTP error: `{"error": {"code", "message", "detail"}}`."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from ..errors import LlmopsError
+
+
+def error_response(status: int, code: str, message: str, detail: object | None = None) -> JSONResponse:
+    """The platform's error body with `status`."""
+    return JSONResponse({"error": {"code": code, "message": message, "detail": detail}}, status_code=status)
+
+
+async def _platform_error(_: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, LlmopsError)  # noqa: S101 - registered for this class only
+    return error_response(error.status_code, error.code, error.message, error.detail)
+
+
+async def _validation_error(_: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, RequestValidationError)  # noqa: S101 - registered for this class only
+    problems = [
+        {"location": ".".join(str(part) for part in problem["loc"]), "problem": problem["msg"]}
+        for problem in error.errors()
+    ]
+    return error_response(422, "invalid_request", "the request does not match the schema", problems)
+
+
+async def _http_error(_: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, HTTPException)  # noqa: S101 - registered for this class only
+    return error_response(error.status_code, "http_error", str(error.detail))
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Renders platform errors, schema violations and routing errors in the one JSON shape."""
+    app.add_exception_handler(LlmopsError, _platform_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(HTTPException, _http_error)

@@ -1,0 +1,1 @@
+"""The evaluator: scores candidate models and gates their promotion."""

@@ -1,0 +1,1 @@
+"""The feedback collector: takes feedback from product apps and turns corrections into training data."""

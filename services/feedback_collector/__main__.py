@@ -1,0 +1,9 @@
+"""Runs the feedback collector as its own process: `python -m services.feedback_collector`."""
+
+from llmops_common.service.serve import run_service
+
+from .app import create_app
+from .settings import Settings
+
+if __name__ == "__main__":
+    run_service(Settings, create_app)

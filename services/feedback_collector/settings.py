@@ -1,0 +1,13 @@
+"""Settings of the feedback collector, read from the environment with the `LLMOPS_` prefix."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from llmops_common.settings import ServiceSettings
+
+
+class Settings(ServiceSettings):
+    """The feedback collector's settings: the platform's shared ones, and later its own."""
+
+    service_name: ClassVar[str] = "feedback_collector"

@@ -1,0 +1,1 @@
+"""The ingestion service: cleans, deduplicates, redacts and versions incoming data."""

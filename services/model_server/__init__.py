@@ -1,0 +1,1 @@
+"""The model server: the OpenAI-compatible inference service that hot-loads promoted adapters."""

@@ -1,0 +1,1 @@
+"""The monitor: writes telemetry into ClickHouse and raises drift, cost and latency alerts."""

@@ -1,0 +1,1 @@
+"""The RAG retriever: indexes documents into Qdrant and answers retrieval requests."""

@@ -1,0 +1,1 @@
+"""The trainer: fine-tunes LoRA adapters with PEFT on sealed dataset versions."""
