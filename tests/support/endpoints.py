@@ -13,7 +13,7 @@ from llmops_common.local_kafka import free_port, start_tansu
 def docker_answers() -> bool:
     """Whether a Docker daemon is reachable for testcontainers."""
     try:
-        import docker  # noqa: PLC0415 - optional, comes with testcontainers
+        import docker
 
         docker.from_env(timeout=2).ping()
     except Exception:
@@ -28,7 +28,7 @@ def kafka_endpoint() -> Iterator[str]:
         yield bootstrap
         return
     if docker_answers():
-        from testcontainers.kafka import KafkaContainer  # noqa: PLC0415
+        from testcontainers.kafka import KafkaContainer
 
         with KafkaContainer().with_kraft() as container:
             yield container.get_bootstrap_server()

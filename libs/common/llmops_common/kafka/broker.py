@@ -6,7 +6,7 @@ import ssl
 from typing import Any
 
 from faststream.kafka import KafkaBroker
-from faststream.security import SASLPlaintext, SASLScram256, SASLScram512, BaseSecurity
+from faststream.security import BaseSecurity, SASLPlaintext, SASLScram256, SASLScram512
 
 from ..settings import PlatformSettings
 

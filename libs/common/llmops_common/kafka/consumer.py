@@ -93,8 +93,8 @@ class EventConsumer:
         self._metrics = metrics
         self._retry = retry
         self._batch_size = batch_size
-        self._group_timing = {"session_timeout_ms": session_timeout_ms,
-                              "heartbeat_interval_ms": heartbeat_interval_ms}
+        self._session_timeout_ms = session_timeout_ms
+        self._heartbeat_interval_ms = heartbeat_interval_ms
 
     def subscribe(
         self,
@@ -123,7 +123,8 @@ class EventConsumer:
             auto_offset_reset="earliest" if from_beginning else "latest",
             ack_policy=AckPolicy.NACK_ON_ERROR,
             decoder=skip_decoding,
-            **self._group_timing,
+            session_timeout_ms=self._session_timeout_ms,
+            heartbeat_interval_ms=self._heartbeat_interval_ms,
         )
         subscriber(consume_batch)
         return subscriber

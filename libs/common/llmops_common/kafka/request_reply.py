@@ -12,7 +12,7 @@ import asyncio
 import uuid
 from typing import Any, Generic, TypeVar
 
-from aiokafka import TopicPartition
+from aiokafka import ConsumerRecord, TopicPartition
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
@@ -75,7 +75,7 @@ class Requester(Generic[R]):
             self._pending.pop(correlation_id, None)
 
     async def _on_reply(self, message: KafkaMessage) -> None:
-        record = message.raw_message
+        record: ConsumerRecord[bytes, bytes] = message.raw_message
         try:
             envelope = parse_envelope(decode_headers(record.headers))
         except InvalidEventError:
