@@ -1,0 +1,28 @@
+"""The `llmops` command."""
+
+from __future__ import annotations
+
+import logging
+
+import typer
+
+from .status import status
+from .topics import topics
+from .up import up
+
+app = typer.Typer(help="The LLMOps platform's command line.", no_args_is_help=True, add_completion=False)
+
+
+@app.callback()
+def quiet_client_logs() -> None:
+    """Keeps the Kafka client's reconnect chatter off the console; the commands report what matters."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
+
+
+app.command()(up)
+app.command()(status)
+app.command()(topics)
+
+if __name__ == "__main__":
+    app()

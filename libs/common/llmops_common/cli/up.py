@@ -1,0 +1,40 @@
+"""`llmops up`: the whole platform on this machine, until Ctrl-C."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from ..local_platform import PortBusyError, kafka_is_configured, run_platform, wait_for_stop_signal, wait_until_ready
+from ..settings import PlatformSettings
+from .console import console
+from .health_probe import probe_all
+from .status import health_table
+
+
+def up(
+    kafka_port: Annotated[int, typer.Option(help="Port of the local broker, when LLMOPS_KAFKA_BOOTSTRAP is unset.")]
+    = 9092,
+    ready_timeout: Annotated[float, typer.Option(help="Seconds to wait for every service to be ready.")] = 120.0,
+) -> None:
+    """Starts Kafka (unless LLMOPS_KAFKA_BOOTSTRAP names one), creates the topics, and runs every service."""
+    out = console()
+    stop = wait_for_stop_signal()
+
+    def report(settings: PlatformSettings) -> None:
+        where = "yours" if kafka_is_configured() else "local Tansu, memory only"
+        out.print(f"kafka: {settings.kafka_bootstrap} ({where}); logs in {settings.data_dir / 'logs'}")
+        ready = wait_until_ready(
+            lambda: all(s.health == "ready" for s in probe_all(settings, 1.0)), ready_timeout, stop
+        )
+        out.print(health_table(probe_all(settings)))
+        out.print("all services ready; Ctrl-C stops everything" if ready else "[yellow]not every service is ready")
+
+    try:
+        code = run_platform(PlatformSettings(), kafka_port=kafka_port, stop=stop, on_started=report)
+    except PortBusyError as error:
+        out.print(f"[red]{error}")
+        raise typer.Exit(2) from error
+    out.print("stopped")
+    raise typer.Exit(code)
