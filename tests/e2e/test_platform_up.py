@@ -1,0 +1,102 @@
+"""`llmops up` starts the whole platform as processes; every `/readyz` turns green, a killed service is
+restarted, and Ctrl-C leaves no process behind."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from llmops_common.local_kafka import free_port
+from llmops_common.settings import SERVICE_NAMES
+from tests.support.processes import processes_with_env
+
+CLI = [sys.executable, "-m", "llmops_common.cli.main"]
+
+
+@pytest.fixture
+def platform_env(tmp_path: Path) -> dict[str, str]:
+    """An environment with free ports for every service and a data folder of the test's own."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("LLMOPS_")}
+    env["LLMOPS_DATA_DIR"] = str(tmp_path / "data")
+    for name in SERVICE_NAMES:
+        env[f"LLMOPS_{name.upper()}_PORT"] = str(free_port())
+    return env
+
+
+@pytest.fixture
+def platform(platform_env: dict[str, str], tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
+    """`llmops up` on a free Kafka port; whatever it leaves is killed afterwards."""
+    kafka_port = free_port()
+    with (tmp_path / "up.log").open("wb") as output:
+        up = subprocess.Popen([*CLI, "up", "--kafka-port", str(kafka_port)], env=platform_env,
+                              stdout=output, stderr=subprocess.STDOUT)
+    try:
+        yield up, kafka_port
+    finally:
+        up.kill()
+        up.wait()
+        for pid in processes_with_env(f"LLMOPS_DATA_DIR={platform_env['LLMOPS_DATA_DIR']}"):
+            os.kill(pid, signal.SIGKILL)
+
+
+def status(env: dict[str, str], kafka_port: int) -> dict[str, object]:
+    """What `llmops status --json` says."""
+    result = subprocess.run([*CLI, "status", "--json"], env={**env, "LLMOPS_KAFKA_BOOTSTRAP": f"127.0.0.1:{kafka_port}"},
+                            capture_output=True, check=False, timeout=60)
+    document: dict[str, object] = json.loads(result.stdout)
+    return document
+
+
+def wait_all_ready(env: dict[str, str], kafka_port: int, timeout: float) -> dict[str, object]:
+    """Polls `llmops status --json` until every service is ready."""
+    deadline = time.monotonic() + timeout
+    while True:
+        document = status(env, kafka_port)
+        services = document["services"]
+        assert isinstance(services, dict)
+        if all(service["health"] == "ready" for service in services.values()):
+            return document
+        assert time.monotonic() < deadline, f"not ready after {timeout}s: {services}"
+        time.sleep(1)
+
+
+@pytest.mark.timeout(300)
+def test_up_runs_every_service_until_ctrl_c(
+    platform: tuple[subprocess.Popen[bytes], int], platform_env: dict[str, str]
+) -> None:
+    up, kafka_port = platform
+    document = wait_all_ready(platform_env, kafka_port, timeout=150)
+    assert document["kafka_bootstrap"] == f"127.0.0.1:{kafka_port}"
+    services = document["services"]
+    assert isinstance(services, dict)
+    assert sorted(services) == sorted(SERVICE_NAMES)
+    for name, service in services.items():
+        assert service["url"] == f"http://127.0.0.1:{platform_env[f'LLMOPS_{name.upper()}_PORT']}"
+        metrics = httpx.get(f"{service['url']}/metrics", timeout=5)
+        assert metrics.status_code == 200
+        assert "llmops_http_requests_total" in metrics.text
+
+    marker = f"LLMOPS_DATA_DIR={platform_env['LLMOPS_DATA_DIR']}"
+    trainer = [pid for pid, cmd in processes_with_env(marker).items() if cmd.endswith("-m services.trainer")]
+    assert len(trainer) == 1
+    os.kill(trainer[0], signal.SIGKILL)
+    wait_all_ready(platform_env, kafka_port, timeout=60)
+    restarted = [pid for pid, cmd in processes_with_env(marker).items() if cmd.endswith("-m services.trainer")]
+    assert len(restarted) == 1
+    assert restarted != trainer
+
+    up.send_signal(signal.SIGINT)
+    assert up.wait(timeout=60) == 0
+    assert processes_with_env(marker) == {}
+    after = status(platform_env, kafka_port)["services"]
+    assert isinstance(after, dict)
+    assert {service["health"] for service in after.values()} == {"down"}
