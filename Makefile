@@ -19,6 +19,7 @@ bench: $(VENV)/.installed-dev
 
 schemas: $(VENV)/.installed-dev
 	$(BIN)/python -m llmops_common.contracts write
+	$(BIN)/python -m llmops_common.kafka.topic_config
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check libs services tests

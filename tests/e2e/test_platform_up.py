@@ -50,8 +50,8 @@ def platform(platform_env: dict[str, str], tmp_path: Path) -> Iterator[tuple[sub
 
 def status(env: dict[str, str], kafka_port: int) -> dict[str, object]:
     """What `llmops status --json` says."""
-    result = subprocess.run([*CLI, "status", "--json"], env={**env, "LLMOPS_KAFKA_BOOTSTRAP": f"127.0.0.1:{kafka_port}"},
-                            capture_output=True, check=False, timeout=60)
+    env = {**env, "LLMOPS_KAFKA_BOOTSTRAP": f"127.0.0.1:{kafka_port}"}
+    result = subprocess.run([*CLI, "status", "--json"], env=env, capture_output=True, check=False, timeout=60)
     document: dict[str, object] = json.loads(result.stdout)
     return document
 

@@ -36,7 +36,9 @@ def test_a_crashing_process_is_restarted_with_backoff(tmp_path: Path) -> None:
 
 
 def test_stop_all_leaves_no_process_even_one_ignoring_sigterm(tmp_path: Path) -> None:
-    stubborn = "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print('up', flush=True); time.sleep(60)"
+    stubborn = (
+        "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print('up', flush=True); time.sleep(60)"
+    )
     polite = "import time; time.sleep(60)"
     supervisor = Supervisor([spec(tmp_path, "stubborn", stubborn), spec(tmp_path, "polite", polite)])
     supervisor.start_all()
