@@ -14,6 +14,12 @@ from ..topics import CATALOG, DAY_MS
 from .console import console
 
 
+def retention_text(retention_ms: int) -> str:
+    """A retention in whole days, or in hours when shorter than a day."""
+    hour_ms = DAY_MS // 24
+    return f"{retention_ms // DAY_MS}d" if retention_ms >= DAY_MS else f"{max(1, retention_ms // hour_ms)}h"
+
+
 def topics(
     create: Annotated[bool, typer.Option("--create", help="Create the missing topics on the broker.")] = False,
 ) -> None:
@@ -29,7 +35,7 @@ def topics(
         existing = None
     table = Table("topic", "key", "cleanup", "event types", "on broker")
     for spec in CATALOG:
-        cleanup = "compact" if spec.cleanup_policy == "compact" else f"delete after {spec.retention_ms // DAY_MS}d"
+        cleanup = "compact" if spec.cleanup_policy == "compact" else f"delete after {retention_text(spec.retention_ms)}"
         present = "?" if existing is None else ("yes" if spec.name in existing else "[red]no[/]")
         table.add_row(spec.name, spec.key, cleanup, "\n".join(e.event_type for e in spec.events), present)
     console().print(table)
