@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Literal
 
-from pydantic import Field
+from pydantic import AwareDatetime, Field
 
 from .base import ClosedModel, Event, TenantId
 
@@ -21,8 +20,8 @@ class AlertScope(ClosedModel):
 class TimeWindow(ClosedModel):
     """A half-open time range [start, end)."""
 
-    start: datetime
-    end: datetime
+    start: AwareDatetime
+    end: AwareDatetime
 
 
 class _AlertEvent(Event):
@@ -34,7 +33,7 @@ class _AlertEvent(Event):
     current_window: TimeWindow
     reference_window: TimeWindow | None = None
     query_url: str | None = None
-    at: datetime
+    at: AwareDatetime
 
     def event_key(self) -> str:
         return self.alert_id

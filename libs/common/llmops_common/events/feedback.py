@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from pydantic import Field
+from pydantic import AwareDatetime, Field
 
 from .base import Event, TenantId
 
@@ -24,7 +22,7 @@ class FeedbackSubmittedV1(Event):
     comment: str | None = None
     tags: list[str] = Field(default_factory=list)
     correction: str | None = None
-    submitted_at: datetime
+    submitted_at: AwareDatetime
 
     def event_key(self) -> str:
         return self.request_id

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Literal
 
-from pydantic import Field
+from pydantic import AwareDatetime, Field
 
 from .base import Event, TenantId
 
@@ -35,7 +34,7 @@ class InferenceCompletedV1(Event):
     status: Literal["ok", "error"]
     error_code: str | None = None
     http_status: int = Field(ge=100, le=599)
-    started_at: datetime
+    started_at: AwareDatetime
     prompt_text: str | None = None
     completion_text: str | None = None
     text_capture: Literal["none", "redacted", "full"] = "redacted"

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from pydantic import Field
+from pydantic import AwareDatetime, Field
 
 from .base import ArtifactRef, Event
 
@@ -12,7 +10,7 @@ from .base import ArtifactRef, Event
 class _ModelEvent(Event):
     model_name: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:-]+$")
     changed_by: str
-    changed_at: datetime
+    changed_at: AwareDatetime
 
     def event_key(self) -> str:
         # Keyed by deployed model, so compaction keeps each model's current state.

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Literal
 
-from pydantic import Field
+from pydantic import AwareDatetime, Field
 
 from .base import ClosedModel, Event, TenantId
 from .data import ChatMessage
@@ -42,7 +41,7 @@ class PromptVersionCreatedV1(Event):
     parameters: ModelParameters = Field(default_factory=ModelParameters)
     commit_message: str = ""
     author: str
-    created_at: datetime
+    created_at: AwareDatetime
 
     def event_key(self) -> str:
         # One key per version, so compaction never drops a version.
@@ -60,7 +59,7 @@ class PromptLabelMovedV1(Event):
     version: int = Field(ge=1)
     previous_version: int | None = None
     moved_by: str
-    moved_at: datetime
+    moved_at: AwareDatetime
 
     def event_key(self) -> str:
         # One key per label: compaction keeps only where each label points now.
