@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from fastapi import FastAPI
 
 from llmops_common.service.app import create_service_app
+from llmops_common.service.owned_store import owned_store
 from llmops_common.service.runtime import ServiceRuntime
 from llmops_common.storage.telemetry import TelemetryStore, open_telemetry_store
 
@@ -27,11 +28,8 @@ class Deps:
 async def open_deps(runtime: ServiceRuntime) -> AsyncIterator[Deps]:
     """Opens the telemetry store (the monitor owns it: embedded chdb allows one process)."""
     telemetry = open_telemetry_store(runtime.settings, runtime.settings.state_dir)
-    runtime.readiness.add("clickhouse", telemetry.ping)
-    try:
+    with owned_store(runtime, "clickhouse", telemetry, telemetry.ping):
         yield Deps(runtime, telemetry)
-    finally:
-        telemetry.close()
 
 
 def create_app(settings: Settings) -> FastAPI:

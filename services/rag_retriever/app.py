@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from qdrant_client import QdrantClient
 
 from llmops_common.service.app import create_service_app
+from llmops_common.service.owned_store import owned_store
 from llmops_common.service.runtime import ServiceRuntime
 from llmops_common.storage.vectors import open_vector_store, vector_store_ready
 
@@ -28,11 +29,8 @@ class Deps:
 async def open_deps(runtime: ServiceRuntime) -> AsyncIterator[Deps]:
     """Opens the vector store (the retriever owns it: embedded Qdrant allows one process)."""
     vectors = open_vector_store(runtime.settings, runtime.settings.state_dir)
-    runtime.readiness.add("qdrant", lambda: vector_store_ready(vectors))
-    try:
+    with owned_store(runtime, "qdrant", vectors, lambda: vector_store_ready(vectors)):
         yield Deps(runtime, vectors)
-    finally:
-        vectors.close()
 
 
 def create_app(settings: Settings) -> FastAPI:
