@@ -98,9 +98,11 @@ class Workload:
 
 def padded_event(n: int, size: int = EVENT_BYTES) -> RecordSubmittedV1:
     """A document record whose JSON body is `size` bytes."""
+
     def make(text: str) -> RecordSubmittedV1:
-        return RecordSubmittedV1(record_id=f"rec-{n:09d}", tenant="acme", source="bench", kind="document",
-                                 text=text, metadata={"lang": "en"})
+        return RecordSubmittedV1(
+            record_id=f"rec-{n:09d}", tenant="acme", source="bench", kind="document", text=text, metadata={"lang": "en"}
+        )
 
     bare = len(make("").model_dump_json())
     return make("x" * max(0, size - bare))
@@ -109,8 +111,11 @@ def padded_event(n: int, size: int = EVENT_BYTES) -> RecordSubmittedV1:
 def as_record(event: RecordSubmittedV1) -> Record:
     """The key, value and headers our publisher would send for `event`."""
     headers = new_envelope(event, "bench").headers()
-    return (event.event_key().encode(), event.model_dump_json().encode(),
-            [(name, value.encode()) for name, value in headers.items()])
+    return (
+        event.event_key().encode(),
+        event.model_dump_json().encode(),
+        [(name, value.encode()) for name, value in headers.items()],
+    )
 
 
 async def make_topic(config: BenchConfig, label: str) -> str:
@@ -122,9 +127,13 @@ async def make_topic(config: BenchConfig, label: str) -> str:
 
 def bus_settings(config: BenchConfig) -> PlatformSettings:
     """Platform settings pointing at the bench broker."""
-    return PlatformSettings(kafka_bootstrap=config.bootstrap, kafka_topic_partitions=config.partitions,
-                            consumer_batch_size=BATCH_SIZE, kafka_session_timeout_ms=SESSION_TIMEOUT_MS,
-                            kafka_heartbeat_interval_ms=HEARTBEAT_MS)
+    return PlatformSettings(
+        kafka_bootstrap=config.bootstrap,
+        kafka_topic_partitions=config.partitions,
+        consumer_batch_size=BATCH_SIZE,
+        kafka_session_timeout_ms=SESSION_TIMEOUT_MS,
+        kafka_heartbeat_interval_ms=HEARTBEAT_MS,
+    )
 
 
 @contextlib.asynccontextmanager
@@ -169,10 +178,16 @@ async def assigned_at(consumer: Callable[[], AIOKafkaConsumer | None]) -> float:
 
 async def raw_consume(config: BenchConfig, topic: str, count: int) -> float:
     """Events/s of a group consumer that reads with `getmany` and commits after each batch."""
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=config.bootstrap, group_id=f"raw-{uuid.uuid4().hex}",
-                                enable_auto_commit=False, auto_offset_reset="earliest",
-                                fetch_max_wait_ms=50, session_timeout_ms=SESSION_TIMEOUT_MS,
-                                heartbeat_interval_ms=HEARTBEAT_MS)
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=config.bootstrap,
+        group_id=f"raw-{uuid.uuid4().hex}",
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        fetch_max_wait_ms=50,
+        session_timeout_ms=SESSION_TIMEOUT_MS,
+        heartbeat_interval_ms=HEARTBEAT_MS,
+    )
     await consumer.start()
     try:
         started = await assigned_at(lambda: consumer)
@@ -207,8 +222,13 @@ async def layer_consume(config: BenchConfig, topic: str, count: int, state_dir: 
 
 
 async def throughput_round(
-    config: BenchConfig, n: int, load: Workload, producer: AIOKafkaProducer, publisher: Bus,
-    result: BenchResult, work: Path,
+    config: BenchConfig,
+    n: int,
+    load: Workload,
+    producer: AIOKafkaProducer,
+    publisher: Bus,
+    result: BenchResult,
+    work: Path,
 ) -> None:
     """One round of the four rate measurements; odd rounds run the layer first."""
     events, records = load.events, load.records
@@ -259,13 +279,17 @@ async def time_requests(
 async def request_reply(config: BenchConfig, result: BenchResult, work: Path) -> None:
     """Round trips through a `Requester` and a replier: back to back, then with the replier idle between."""
     requests, replies = await make_topic(config, "requests"), await make_topic(config, "replies")
-    async with started_bus(config, work / "replier", "replier") as replier, \
-            started_bus(config, work / "requester", "requester") as asker:
+    async with (
+        started_bus(config, work / "replier", "replier") as replier,
+        started_bus(config, work / "requester", "requester") as asker,
+    ):
+
         async def answer(request: RetrievalRequestedV1, context: EventContext) -> None:
             await send_reply(replier.publisher, context, RetrievalAnsweredV1(request_id=request.request_id))
 
-        subscriber = replier.consumer.subscribe(requests, [RetrievalRequestedV1], answer,
-                                                group_id=f"replier-{uuid.uuid4().hex}", from_beginning=False)
+        subscriber = replier.consumer.subscribe(
+            requests, [RetrievalRequestedV1], answer, group_id=f"replier-{uuid.uuid4().hex}", from_beginning=False
+        )
         await replier.start()
         requester = Requester(asker.broker, asker.publisher, replies, RetrievalAnsweredV1)
         await asker.start()
@@ -298,8 +322,7 @@ async def run_benchmark(config: BenchConfig, progress: Callable[[str], None] = p
 async def measure_all(config: BenchConfig, progress: Callable[[str], None]) -> BenchResult:
     """The throughput rounds, then request/reply."""
     result, load = BenchResult(), Workload.create(config.events)
-    producer = AIOKafkaProducer(bootstrap_servers=config.bootstrap, acks="all", linger_ms=0,
-                                enable_idempotence=False)
+    producer = AIOKafkaProducer(bootstrap_servers=config.bootstrap, acks="all", linger_ms=0, enable_idempotence=False)
     await producer.start()
     with tempfile.TemporaryDirectory(prefix="llmops-bench-") as tmp:
         work = Path(tmp)
@@ -308,8 +331,10 @@ async def measure_all(config: BenchConfig, progress: Callable[[str], None]) -> B
                 await publisher.start()
                 for n in range(config.rounds):
                     await throughput_round(config, n, load, producer, publisher, result, work)
-                    progress(f"round {n + 1}/{config.rounds}: " + ", ".join(
-                        f"{name} {rates[-1]:,.0f}/s" for name, rates in result.rates.items()))
+                    progress(
+                        f"round {n + 1}/{config.rounds}: "
+                        + ", ".join(f"{name} {rates[-1]:,.0f}/s" for name, rates in result.rates.items())
+                    )
         finally:
             await producer.stop()
         await request_reply(config, result, work)
@@ -327,21 +352,33 @@ def render(result: BenchResult, config: BenchConfig) -> str:
     rows = [("metric", "raw aiokafka", "our layer", "ratio", "goal", "result")]
     for metric in ("produce", "consume"):
         raw, ours = result.median(f"{metric} raw"), result.median(f"{metric} ours")
-        goal, verdict = ("-", "-") if metric == "produce" else (
-            f">= {CONSUME_GOAL:.0%} of raw", "PASS" if ours >= CONSUME_GOAL * raw else "MISS")
+        goal, verdict = (
+            ("-", "-")
+            if metric == "produce"
+            else (f">= {CONSUME_GOAL:.0%} of raw", "PASS" if ours >= CONSUME_GOAL * raw else "MISS")
+        )
         rows.append((f"{metric} (events/s)", f"{raw:,.0f}", f"{ours:,.0f}", f"{ours / raw:.0%}", goal, verdict))
     for label, trips in (("", result.round_trips), (" idle", result.idle_round_trips)):
         p50, p99 = (percentile(trips, q) * 1000 for q in (50, 99))
-        rows.append((f"request/reply{label} p50", "-", f"{p50:.2f} ms", "-", f"< {REPLY_P50_GOAL_MS:g} ms",
-                     "PASS" if p50 < REPLY_P50_GOAL_MS else "MISS"))
+        rows.append(
+            (
+                f"request/reply{label} p50",
+                "-",
+                f"{p50:.2f} ms",
+                "-",
+                f"< {REPLY_P50_GOAL_MS:g} ms",
+                "PASS" if p50 < REPLY_P50_GOAL_MS else "MISS",
+            )
+        )
         rows.append((f"request/reply{label} p99", "-", f"{p99:.2f} ms", "-", "-", "-"))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    lines = [" | ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
-             for row in rows]
+    lines = [" | ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows]
     lines.insert(1, "-+-".join("-" * width for width in widths))
-    header = (f"{config.events:,} events of {EVENT_BYTES} B, {config.partitions} partitions, median of "
-              f"{config.rounds} rounds; request/reply: {len(result.round_trips)} back to back after "
-              f"{config.warmup} warm-up, then {len(result.idle_round_trips)} idle (0-400 ms apart)")
+    header = (
+        f"{config.events:,} events of {EVENT_BYTES} B, {config.partitions} partitions, median of "
+        f"{config.rounds} rounds; request/reply: {len(result.round_trips)} back to back after "
+        f"{config.warmup} warm-up, then {len(result.idle_round_trips)} idle (0-400 ms apart)"
+    )
     return "\n".join([header, *lines])
 
 
@@ -370,14 +407,24 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--events", type=int, default=BenchConfig.events, help="events per measurement")
     parser.add_argument("--rounds", type=int, default=BenchConfig.rounds, help="rounds of each measurement")
     parser.add_argument("--requests", type=int, default=BenchConfig.requests, help="timed request/reply trips")
-    parser.add_argument("--idle-requests", type=int, default=BenchConfig.idle_requests,
-                        help="timed request/reply trips with the replier idle in between")
+    parser.add_argument(
+        "--idle-requests",
+        type=int,
+        default=BenchConfig.idle_requests,
+        help="timed request/reply trips with the replier idle in between",
+    )
     parser.add_argument("--partitions", type=int, default=BenchConfig.partitions, help="partitions per topic")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     with bench_broker() as bootstrap:
-        config = BenchConfig(bootstrap, events=args.events, rounds=args.rounds, requests=args.requests,
-                             idle_requests=args.idle_requests, partitions=args.partitions)
+        config = BenchConfig(
+            bootstrap,
+            events=args.events,
+            rounds=args.rounds,
+            requests=args.requests,
+            idle_requests=args.idle_requests,
+            partitions=args.partitions,
+        )
         result = asyncio.run(run_benchmark(config))
     print(render(result, config))
 
