@@ -56,3 +56,9 @@ class RequestTimeoutError(RetryableError):
 
     status_code = 504
     code = "timeout"
+
+
+class StateDirInUseError(LlmopsError):
+    """Another process holds this service instance's state directory."""
+
+    code = "state_dir_in_use"

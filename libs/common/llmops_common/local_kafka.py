@@ -46,7 +46,9 @@ def start_tansu(port: int, host: str = "127.0.0.1", log_file: Path | None = None
     output = log_file.open("ab") if log_file else subprocess.DEVNULL
     process = subprocess.Popen(  # noqa: S603 - runs the binary of an installed package
         [tansu_binary(), "broker", "--listener-url", url, "--advertised-listener-url", url],
-        stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
+        stdout=output,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     try:
         wait_for_port(host, port, timeout=15)

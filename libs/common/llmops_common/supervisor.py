@@ -95,7 +95,10 @@ class Supervisor:
         with spec.log_file.open("ab") as output:
             # Its own session, so a terminal's Ctrl-C reaches only us and we stop things in order.
             supervised.process = subprocess.Popen(  # noqa: S603 - our own service commands
-                list(spec.command), env=dict(spec.env), stdout=output, stderr=subprocess.STDOUT,
+                list(spec.command),
+                env=dict(spec.env),
+                stdout=output,
+                stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
         supervised.started_at = time.monotonic()
@@ -108,8 +111,13 @@ class Supervisor:
             supervised.delay = 0.0
         supervised.delay = min(self._max_delay, supervised.delay * 2 or self._first_delay)
         supervised.restart_at = now + supervised.delay
-        log.warning("%s exited with %s; restarting in %.1fs (see %s)", supervised.spec.name, code,
-                    supervised.delay, supervised.spec.log_file)
+        log.warning(
+            "%s exited with %s; restarting in %.1fs (see %s)",
+            supervised.spec.name,
+            code,
+            supervised.delay,
+            supervised.spec.log_file,
+        )
 
 
 def _signal_group(process: subprocess.Popen[bytes], signum: signal.Signals) -> None:

@@ -62,69 +62,135 @@ class TopicSpec:
         return any(model.event_type == event_type for model in self.events)
 
 
-
 DATA_RAW = TopicSpec(
-    "llmops.data.raw", "Raw records for ingestion, from other teams and from feedback.",
-    "record_id", (RecordSubmittedV1,), ("external", "feedback_collector"), ("ingestion",),
+    "llmops.data.raw",
+    "Raw records for ingestion, from other teams and from feedback.",
+    "record_id",
+    (RecordSubmittedV1,),
+    ("external", "feedback_collector"),
+    ("ingestion",),
 )
 DATA_DOCUMENTS = TopicSpec(
-    "llmops.data.documents", "Clean documents to index, and erasures of documents.",
-    "doc_id", (DocumentIngestedV1, DocumentErasedV1), ("ingestion",), ("rag_retriever",),
+    "llmops.data.documents",
+    "Clean documents to index, and erasures of documents.",
+    "doc_id",
+    (DocumentIngestedV1, DocumentErasedV1),
+    ("ingestion",),
+    ("rag_retriever",),
     retention_ms=30 * DAY_MS,
 )
 DATA_DATASETS = TopicSpec(
-    "llmops.data.datasets", "Sealed, immutable dataset versions.",
-    "name", (DatasetSealedV1,), ("ingestion",), ("trainer", "evaluator", "monitor"),
+    "llmops.data.datasets",
+    "Sealed, immutable dataset versions.",
+    "name",
+    (DatasetSealedV1,),
+    ("ingestion",),
+    ("trainer", "evaluator", "monitor"),
     cleanup_policy="compact",
 )
 PROMPTS = TopicSpec(
-    "llmops.prompts", "The prompt registry's source of truth: versions and label moves.",
-    "tenant/name/v/version or tenant/name/l/label", (PromptVersionCreatedV1, PromptLabelMovedV1),
-    ("prompt_registry",), ("prompt_registry", "model_server", "evaluator"), cleanup_policy="compact",
+    "llmops.prompts",
+    "The prompt registry's source of truth: versions and label moves.",
+    "tenant/name/v/version or tenant/name/l/label",
+    (PromptVersionCreatedV1, PromptLabelMovedV1),
+    ("prompt_registry",),
+    ("prompt_registry", "model_server", "evaluator"),
+    cleanup_policy="compact",
 )
 TRAINING_REQUESTS = TopicSpec(
-    "llmops.training.requests", "Requests for a LoRA fine-tune.",
-    "job_id", (TrainingRequestedV1,), ("external", "monitor"), ("trainer",),
+    "llmops.training.requests",
+    "Requests for a LoRA fine-tune.",
+    "job_id",
+    (TrainingRequestedV1,),
+    ("external", "monitor"),
+    ("trainer",),
 )
 TRAINING_COMPLETED = TopicSpec(
-    "llmops.training.completed", "Finished fine-tunes and the adapters they made.",
-    "job_id", (TrainingCompletedV1,), ("trainer",), ("evaluator", "monitor"), retention_ms=30 * DAY_MS,
+    "llmops.training.completed",
+    "Finished fine-tunes and the adapters they made.",
+    "job_id",
+    (TrainingCompletedV1,),
+    ("trainer",),
+    ("evaluator", "monitor"),
+    retention_ms=30 * DAY_MS,
 )
 EVAL_COMPLETED = TopicSpec(
-    "llmops.eval.completed", "Evaluation results and promotion-gate verdicts.",
-    "eval_id", (EvalCompletedV1,), ("evaluator",), ("monitor",), retention_ms=30 * DAY_MS,
+    "llmops.eval.completed",
+    "Evaluation results and promotion-gate verdicts.",
+    "eval_id",
+    (EvalCompletedV1,),
+    ("evaluator",),
+    ("monitor",),
+    retention_ms=30 * DAY_MS,
 )
 MODELS_LIFECYCLE = TopicSpec(
-    "llmops.models.lifecycle", "What each deployed model serves: promotions, canaries, rollbacks.",
-    "model_name", (ModelPromotedV1, ModelCanaryStartedV1, ModelRolledBackV1, ModelRetiredV1),
-    ("evaluator", "external"), ("model_server", "monitor"), cleanup_policy="compact",
+    "llmops.models.lifecycle",
+    "What each deployed model serves: promotions, canaries, rollbacks.",
+    "model_name",
+    (ModelPromotedV1, ModelCanaryStartedV1, ModelRolledBackV1, ModelRetiredV1),
+    ("evaluator", "external"),
+    ("model_server", "monitor"),
+    cleanup_policy="compact",
 )
 RETRIEVAL_REQUESTS = TopicSpec(
-    "llmops.retrieval.requests", "Retrieval requests; each names the topic to reply on.",
-    "request_id", (RetrievalRequestedV1,), ("model_server",), ("rag_retriever",), retention_ms=DAY_MS // 24,
+    "llmops.retrieval.requests",
+    "Retrieval requests; each names the topic to reply on.",
+    "request_id",
+    (RetrievalRequestedV1,),
+    ("model_server",),
+    ("rag_retriever",),
+    retention_ms=DAY_MS // 24,
 )
 RETRIEVAL_REPLIES = TopicSpec(
-    "llmops.retrieval.replies", "Retrieval replies, matched to requests by correlation id.",
-    "request_id", (RetrievalAnsweredV1,), ("rag_retriever",), ("model_server",), retention_ms=DAY_MS // 24,
+    "llmops.retrieval.replies",
+    "Retrieval replies, matched to requests by correlation id.",
+    "request_id",
+    (RetrievalAnsweredV1,),
+    ("rag_retriever",),
+    ("model_server",),
+    retention_ms=DAY_MS // 24,
 )
 INFERENCE_COMPLETED = TopicSpec(
-    "llmops.inference.completed", "Telemetry of every inference request.",
-    "request_id", (InferenceCompletedV1,), ("model_server",), ("monitor", "feedback_collector"),
+    "llmops.inference.completed",
+    "Telemetry of every inference request.",
+    "request_id",
+    (InferenceCompletedV1,),
+    ("model_server",),
+    ("monitor", "feedback_collector"),
 )
 FEEDBACK = TopicSpec(
-    "llmops.feedback", "Human feedback on served responses.",
-    "request_id", (FeedbackSubmittedV1,), ("feedback_collector",), ("monitor",), retention_ms=30 * DAY_MS,
+    "llmops.feedback",
+    "Human feedback on served responses.",
+    "request_id",
+    (FeedbackSubmittedV1,),
+    ("feedback_collector",),
+    ("monitor",),
+    retention_ms=30 * DAY_MS,
 )
 ALERTS = TopicSpec(
-    "llmops.alerts", "Alerts fired and resolved by the monitor.",
-    "alert_id", (AlertFiredV1, AlertResolvedV1), ("monitor",), ("monitor", "model_server", "external"),
+    "llmops.alerts",
+    "Alerts fired and resolved by the monitor.",
+    "alert_id",
+    (AlertFiredV1, AlertResolvedV1),
+    ("monitor",),
+    ("monitor", "model_server", "external"),
     retention_ms=30 * DAY_MS,
 )
 
 CATALOG: tuple[TopicSpec, ...] = (
-    DATA_RAW, DATA_DOCUMENTS, DATA_DATASETS, PROMPTS, TRAINING_REQUESTS, TRAINING_COMPLETED,
-    EVAL_COMPLETED, MODELS_LIFECYCLE, RETRIEVAL_REQUESTS, RETRIEVAL_REPLIES, INFERENCE_COMPLETED,
-    FEEDBACK, ALERTS,
+    DATA_RAW,
+    DATA_DOCUMENTS,
+    DATA_DATASETS,
+    PROMPTS,
+    TRAINING_REQUESTS,
+    TRAINING_COMPLETED,
+    EVAL_COMPLETED,
+    MODELS_LIFECYCLE,
+    RETRIEVAL_REQUESTS,
+    RETRIEVAL_REPLIES,
+    INFERENCE_COMPLETED,
+    FEEDBACK,
+    ALERTS,
 )
 """Every topic of the platform, dead-letter topics aside."""
 

@@ -22,8 +22,12 @@ async def make_bus(settings: PlatformSettings, tmp_path: Path) -> AsyncIterator[
     buses: list[Bus] = []
 
     def make(source: str = "test", state: str = "state", **overrides: object) -> Bus:
-        bus = Bus.create(settings.model_copy(update=overrides), source=source, state_dir=tmp_path / state,
-                         registry=CollectorRegistry())
+        bus = Bus.create(
+            settings.model_copy(update=overrides),
+            source=source,
+            state_dir=tmp_path / state,
+            registry=CollectorRegistry(),
+        )
         buses.append(bus)
         return bus
 

@@ -16,8 +16,12 @@ from llmops_common.settings import PlatformSettings
 
 
 async def main(bootstrap: str, topic: str, group: str, state_dir: Path, output: Path) -> None:
-    settings = PlatformSettings(kafka_bootstrap=bootstrap, consumer_batch_size=10,
-                                kafka_session_timeout_ms=1000, kafka_heartbeat_interval_ms=300)
+    settings = PlatformSettings(
+        kafka_bootstrap=bootstrap,
+        consumer_batch_size=10,
+        kafka_session_timeout_ms=1000,
+        kafka_heartbeat_interval_ms=300,
+    )
     bus = Bus.create(settings, source="/crash-test", state_dir=state_dir, registry=CollectorRegistry())
     with output.open("a") as sink:
 

@@ -28,13 +28,26 @@ async def test_a_consumer_killed_mid_stream_resumes_with_nothing_lost(
     bus = make_bus()
     await bus.start()
     sent = [
-        FeedbackSubmittedV1(feedback_id=f"fb-{n}", request_id=f"req-{n}", tenant="acme", score=1,
-                            submitted_at=datetime(2026, 11, 22, tzinfo=UTC))
+        FeedbackSubmittedV1(
+            feedback_id=f"fb-{n}",
+            request_id=f"req-{n}",
+            tenant="acme",
+            score=1,
+            submitted_at=datetime(2026, 11, 22, tzinfo=UTC),
+        )
         for n in range(EVENTS)
     ]
     await bus.publisher.publish_many(sent, topic=topic)
-    command = [sys.executable, "-m", "tests.integration.kafka.crash_consumer",
-               settings.kafka_bootstrap, topic, group, str(tmp_path / "state"), str(output)]
+    command = [
+        sys.executable,
+        "-m",
+        "tests.integration.kafka.crash_consumer",
+        settings.kafka_bootstrap,
+        topic,
+        group,
+        str(tmp_path / "consumer-state"),
+        str(output),
+    ]
 
     first = subprocess.Popen(command)
     try:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
+
+from aiokafka import AIOKafkaProducer
 
 from llmops_common.errors import PermanentError
 from llmops_common.events import AlertResolvedV1, FeedbackSubmittedV1
@@ -14,10 +17,17 @@ from llmops_common.tracing import TraceContext, current_trace
 from tests.integration.kafka.conftest import BusFactory, make_topics
 from tests.support.topic_reader import eventually, headers_of, read_topic
 
+REPO_ROOT = Path(__file__).resolve().parents[3]
+
 
 def feedback(n: int) -> FeedbackSubmittedV1:
-    return FeedbackSubmittedV1(feedback_id=f"fb-{n}", request_id=f"req-{n}", tenant="acme", score=1,
-                               submitted_at=datetime(2026, 11, 22, tzinfo=UTC))
+    return FeedbackSubmittedV1(
+        feedback_id=f"fb-{n}",
+        request_id=f"req-{n}",
+        tenant="acme",
+        score=1,
+        submitted_at=datetime(2026, 11, 22, tzinfo=UTC),
+    )
 
 
 async def test_a_duplicate_delivered_twice_has_one_effect(
@@ -70,13 +80,51 @@ async def test_malformed_messages_go_to_the_dead_letter_topic_and_the_partition_
     assert [record.key for record in dead] == [b"k1", b"k2", b"k3"]
     assert {h["dlq_error_class"] for h in reasons} == {"InvalidEventError"}
     assert reasons[0]["dlq_reason"].startswith("llmops.feedback.submitted.v1 failed validation: <body>: Invalid JSON")
-    assert reasons[1]["dlq_reason"] == (
-        "not a CloudEvent: missing headers ce_id, ce_type, ce_source, ce_specversion"
-    )
+    assert reasons[1]["dlq_reason"] == ("not a CloudEvent: missing headers ce_id, ce_type, ce_source, ce_specversion")
     assert reasons[2]["dlq_reason"] == "unknown event type 'llmops.nope.v1' is not accepted here"
     assert [(h["dlq_topic"], h["dlq_partition"], h["dlq_offset"]) for h in reasons] == [
-        (topic, "0", "0"), (topic, "0", "1"), (topic, "0", "2")
+        (topic, "0", "0"),
+        (topic, "0", "1"),
+        (topic, "0", "2"),
     ]
+
+
+async def test_a_header_that_is_not_utf8_is_dead_lettered_and_a_null_header_is_fine(
+    make_bus: BusFactory, settings: PlatformSettings, unique: str
+) -> None:
+    topic, group = f"fb.{unique}", f"g-{unique}"
+    await make_topics(settings, topic, dead_letter_topic(group))
+    effects: list[str] = []
+
+    async def handle(event: FeedbackSubmittedV1, context: EventContext) -> None:
+        effects.append(event.feedback_id)
+
+    bus = make_bus()
+    bus.consumer.subscribe(topic, [FeedbackSubmittedV1], handle, group_id=group)
+    await bus.start()
+    headers = [(name, value.encode()) for name, value in new_envelope(feedback(4), "/test").headers().items()]
+    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap)
+    await producer.start()
+    try:
+        await producer.send_and_wait(
+            topic, feedback(4).model_dump_json().encode(), key=b"k4", headers=[*headers, ("x-bad", b"\xff\xfe")]
+        )
+        # Kafka allows a header without a value; FastStream's own parser cannot decode one.
+        null_headers = [(name, value.encode()) for name, value in new_envelope(feedback(5), "/t").headers().items()]
+        await producer.send_and_wait(
+            topic, feedback(5).model_dump_json().encode(), headers=[*null_headers, ("x-null", None)]
+        )
+    finally:
+        await producer.stop()
+    await bus.publisher.publish(feedback(6), topic=topic)
+
+    await eventually(lambda: effects == ["fb-5", "fb-6"])
+    [dead] = await read_topic(settings.kafka_bootstrap, dead_letter_topic(group), 1)
+    reason = headers_of(dead)
+    assert dead.key == b"k4"
+    assert reason["dlq_error_class"] == "InvalidEventError"
+    assert reason["dlq_reason"].startswith("a header is not UTF-8")
+    assert reason["x-bad"] == "\ufffd\ufffd"
 
 
 async def test_a_failing_handler_is_retried_then_dead_lettered_and_later_events_flow(
@@ -126,8 +174,7 @@ async def test_a_trace_carries_from_the_publisher_into_the_handler(
     token = current_trace.set(trace)
     try:
         event = AlertResolvedV1.model_validate_json(
-            (__import__("pathlib").Path(__file__).resolve().parents[3]
-             / "schemas/examples/llmops.alert.resolved.v1.json").read_text()
+            (REPO_ROOT / "schemas/examples/llmops.alert.resolved.v1.json").read_text()
         )
         envelope = await bus.publisher.publish(event, topic=topic)
     finally:

@@ -46,8 +46,10 @@ async def test_each_requester_instance_gets_its_own_replies(
     second = await start_requester(make_bus(state="b"), replies)
 
     answers = await asyncio.gather(
-        *(requester.request(question(n), topic=requests, timeout=10)
-          for n, requester in enumerate([first, second, first, second, first]))
+        *(
+            requester.request(question(n), topic=requests, timeout=10)
+            for n, requester in enumerate([first, second, first, second, first])
+        )
     )
 
     assert [(a.request_id, a.chunks[0].doc_id) for a in answers] == [

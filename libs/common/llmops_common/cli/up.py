@@ -14,8 +14,9 @@ from .status import health_table
 
 
 def up(
-    kafka_port: Annotated[int, typer.Option(help="Port of the local broker, when LLMOPS_KAFKA_BOOTSTRAP is unset.")]
-    = 9092,
+    kafka_port: Annotated[
+        int, typer.Option(help="Port of the local broker, when LLMOPS_KAFKA_BOOTSTRAP is unset.")
+    ] = 9092,
     ready_timeout: Annotated[float, typer.Option(help="Seconds to wait for every service to be ready.")] = 120.0,
 ) -> None:
     """Starts Kafka (unless LLMOPS_KAFKA_BOOTSTRAP names one), creates the topics, and runs every service."""

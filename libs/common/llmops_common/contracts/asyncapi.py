@@ -56,9 +56,7 @@ def _channel(spec: TopicSpec) -> dict[str, Any]:
     return {
         "address": spec.name,
         "description": spec.description,
-        "messages": {
-            model.event_type: {"$ref": f"#/components/messages/{model.event_type}"} for model in spec.events
-        },
+        "messages": {model.event_type: {"$ref": f"#/components/messages/{model.event_type}"} for model in spec.events},
         "bindings": {"kafka": binding},
     }
 
@@ -68,13 +66,16 @@ def _operations(topics: list[TopicSpec]) -> Iterable[tuple[str, dict[str, Any]]]
         messages = [{"$ref": f"#/channels/{spec.name}/messages/{model.event_type}"} for model in spec.events]
         for action, services in (("send", spec.producers), ("receive", spec.consumers)):
             for service in services:
-                yield f"{service}.{action}.{spec.name}", {
-                    "action": action,
-                    "channel": {"$ref": f"#/channels/{spec.name}"},
-                    "messages": messages,
-                    "summary": f"{service} {'publishes on' if action == 'send' else 'consumes'} {spec.name}",
-                    "tags": [{"name": service}],
-                }
+                yield (
+                    f"{service}.{action}.{spec.name}",
+                    {
+                        "action": action,
+                        "channel": {"$ref": f"#/channels/{spec.name}"},
+                        "messages": messages,
+                        "summary": f"{service} {'publishes on' if action == 'send' else 'consumes'} {spec.name}",
+                        "tags": [{"name": service}],
+                    },
+                )
 
 
 def _message(spec: TopicSpec, model: type[Event]) -> dict[str, Any]:

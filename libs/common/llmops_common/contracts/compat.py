@@ -76,8 +76,9 @@ class _Comparison:
                 return findings  # a recursive definition, already being compared further up
             findings.extend(self.objects(old.schema, new.schema, path, seen | {pair}))
         elif new.kind == "array":
-            findings.extend(self.schemas(old.schema.get("items", True), new.schema.get("items", True),
-                                         f"{path}[]", seen))
+            findings.extend(
+                self.schemas(old.schema.get("items", True), new.schema.get("items", True), f"{path}[]", seen)
+            )
         return findings
 
     def objects(self, old: Mapping[str, Any], new: Mapping[str, Any], path: str, seen: _Seen) -> list[str]:

@@ -21,10 +21,20 @@ JsonObject = dict[str, Any]
 
 _VERSION_SUFFIX = re.compile(r"\.v([1-9][0-9]*)$")
 # Where a JSON Schema nests further schemas; every other keyword (`enum`, `default`, ...) holds data.
-_SCHEMA_KEYWORDS = frozenset({
-    "additionalProperties", "contains", "else", "if", "items", "not", "propertyNames", "then",
-    "unevaluatedItems", "unevaluatedProperties",
-})
+_SCHEMA_KEYWORDS = frozenset(
+    {
+        "additionalProperties",
+        "contains",
+        "else",
+        "if",
+        "items",
+        "not",
+        "propertyNames",
+        "then",
+        "unevaluatedItems",
+        "unevaluatedProperties",
+    }
+)
 _SCHEMA_MAP_KEYWORDS = frozenset({"$defs", "dependentSchemas", "patternProperties", "properties"})
 _SCHEMA_LIST_KEYWORDS = frozenset({"allOf", "anyOf", "oneOf", "prefixItems"})
 

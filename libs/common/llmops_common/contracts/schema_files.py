@@ -50,8 +50,7 @@ def render_yaml(document: Any) -> str:
 def expected_files() -> dict[str, str]:
     """Every generated file, by its path relative to `schemas/`."""
     files = {
-        schema_path(event_type): render_json(event_schema(model))
-        for event_type, model in sorted(EVENT_MODELS.items())
+        schema_path(event_type): render_json(event_schema(model)) for event_type, model in sorted(EVENT_MODELS.items())
     }
     files.update({topic_path(spec): render_yaml(topic_document(spec)) for spec in CATALOG})
     files[ASYNCAPI_PATH] = render_json(asyncapi_document(CATALOG))

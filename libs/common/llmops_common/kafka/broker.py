@@ -22,9 +22,7 @@ def build_security(settings: PlatformSettings) -> BaseSecurity | None:
     username = settings.kafka_sasl_username or ""
     password = settings.kafka_sasl_password.get_secret_value() if settings.kafka_sasl_password else ""
     sasl = {"PLAIN": SASLPlaintext, "SCRAM-SHA-256": SASLScram256, "SCRAM-SHA-512": SASLScram512}
-    return sasl[settings.kafka_sasl_mechanism](
-        username, password, ssl_context=context, use_ssl=protocol == "SASL_SSL"
-    )
+    return sasl[settings.kafka_sasl_mechanism](username, password, ssl_context=context, use_ssl=protocol == "SASL_SSL")
 
 
 def build_broker(settings: PlatformSettings, client_id: str, **extra: Any) -> KafkaBroker:

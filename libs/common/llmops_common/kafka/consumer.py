@@ -29,7 +29,8 @@ from ..tracing import TraceContext, current_event_id, current_trace
 from .dead_letter import send_to_dead_letter
 from .envelope import Envelope, decode_event, decode_headers, parse_envelope
 from .idempotency import IdempotencyStore
-from .metrics import BusMetrics
+from .metrics import BusMetrics, TopicMetrics
+from .raw_parsing import decoded_headers, parse_tolerating_bad_headers, skip_decoding
 
 E = TypeVar("E", bound=Event)
 log = logging.getLogger(__name__)
@@ -61,6 +62,12 @@ class RetryPolicy:
         return float(self.backoff_seconds * 2 ** (attempt - 1))
 
 
+BATCH_MAX_WAIT_MS = 100
+"""How long a batch poll waits for records: the most an idle subscription adds to an event's latency."""
+LOW_LATENCY_MAX_WAIT_MS = 5
+"""How long a latency-sensitive subscription's fetch waits at the broker when idle."""
+
+
 @dataclass
 class _Subscription:
     group_id: str
@@ -68,10 +75,7 @@ class _Subscription:
     accepted: dict[str, type[Event]]
     handler: Handler[Any]
     idempotent: bool
-
-
-async def skip_decoding(message: Any) -> None:
-    """FastStream's decoder would parse JSON before we can dead-letter bad bytes; we decode ourselves."""
+    metrics: TopicMetrics
 
 
 class EventConsumer:
@@ -105,23 +109,29 @@ class EventConsumer:
         group_id: str,
         from_beginning: bool = True,
         idempotent: bool = True,
+        latency_sensitive: bool = False,
     ) -> Any:
-        """Calls `handler` for each event of the given types on `topic`; returns the subscriber."""
+        """Calls `handler` for each event of the given types on `topic`; returns the subscriber.
+
+        By default records come in batches of up to `batch_size`, which is the fast way through a
+        backlog. A `latency_sensitive` subscription, for requests that a caller awaits, takes each
+        record as soon as it arrives, with short fetch waits: less throughput, and more idle fetches.
+        """
+
         name = topic if isinstance(topic, str) else topic.name
-        subscription = _Subscription(group_id, name, {m.event_type: m for m in events}, handler, idempotent)
+        accepted: dict[str, type[Event]] = {m.event_type: m for m in events}
+        subscription = _Subscription(group_id, name, accepted, handler, idempotent, self._metrics.for_topic(name))
 
         async def consume_batch(message: KafkaMessage) -> None:
-            await self._consume_batch(subscription, message.raw_message)
+            await self._consume_batch(subscription, message.raw_message, decoded_headers(message))
 
         subscriber = self._broker.subscriber(
             name,
             group_id=group_id,
-            batch=True,
-            max_records=self._batch_size,
-            batch_timeout_ms=100,
-            fetch_max_wait_ms=50,
+            **(self._single_record() if latency_sensitive else self._batches()),
             auto_offset_reset="earliest" if from_beginning else "latest",
             ack_policy=AckPolicy.NACK_ON_ERROR,
+            parser=parse_tolerating_bad_headers,
             decoder=skip_decoding,
             session_timeout_ms=self._session_timeout_ms,
             heartbeat_interval_ms=self._heartbeat_interval_ms,
@@ -129,11 +139,31 @@ class EventConsumer:
         subscriber(consume_batch)
         return subscriber
 
-    async def _consume_batch(self, sub: _Subscription, raw: Any) -> None:
+    def _batches(self) -> dict[str, Any]:
+        return {
+            "batch": True,
+            "max_records": self._batch_size,
+            "batch_timeout_ms": BATCH_MAX_WAIT_MS,
+            "fetch_max_wait_ms": BATCH_MAX_WAIT_MS,
+        }
+
+    @staticmethod
+    def _single_record() -> dict[str, Any]:
+        # FastStream's single-record loop awaits `getone()`, which wakes on arrival; its batch loop
+        # polls and sleeps between empty polls.
+        return {"batch": False, "fetch_max_wait_ms": LOW_LATENCY_MAX_WAIT_MS}
+
+    async def _consume_batch(self, sub: _Subscription, raw: Any, headers: list[dict[str, str] | None]) -> None:
         records: tuple[ConsumerRecord[bytes, bytes], ...] = raw if isinstance(raw, tuple) else (raw,)
+        decoded = [_decode(record, known, sub.accepted) for record, known in zip(records, headers, strict=True)]
+        handled = (
+            self._idempotency.handled_among(sub.group_id, [item[0].id for item in decoded if isinstance(item, tuple)])
+            if sub.idempotent
+            else set()
+        )
         try:
-            for record in records:
-                await self._consume_one(sub, record)
+            for record, item in zip(records, decoded, strict=True):
+                await self._consume_one(sub, record, item, handled)
         except Exception:
             # Only infrastructure failures reach here (the dead-letter publish itself failed). Pause
             # before FastStream seeks back, so an unreachable broker is not a tight loop.
@@ -141,25 +171,31 @@ class EventConsumer:
             await asyncio.sleep(self._retry.delay(self._retry.max_attempts))
             raise
 
-    async def _consume_one(self, sub: _Subscription, record: ConsumerRecord[bytes, bytes]) -> None:
-        try:
-            envelope = parse_envelope(decode_headers(record.headers))
-            event = decode_event(envelope, record.value, sub.accepted)
-        except InvalidEventError as error:
-            await self._dead_letter(sub, record, error)
+    async def _consume_one(
+        self,
+        sub: _Subscription,
+        record: ConsumerRecord[bytes, bytes],
+        decoded: tuple[Envelope, Event] | InvalidEventError,
+        handled: set[str],
+    ) -> None:
+        """Handles one record; `handled` holds the batch's event ids handled before, and grows."""
+        if isinstance(decoded, InvalidEventError):
+            await self._dead_letter(sub, record, decoded)
             return
-        if sub.idempotent and self._idempotency.seen(sub.group_id, envelope.id):
-            self._metrics.duplicates.labels(sub.topic).inc()
+        envelope, event = decoded
+        if envelope.id in handled:
+            sub.metrics.duplicates.inc()
             return
         context = EventContext(envelope, record.topic, record.partition, record.offset, record.key)
-        outcome = await self._handle_with_retries(sub, event, context, record)
+        await self._handle_with_retries(sub, event, context, record)
         if sub.idempotent:
             self._idempotency.mark(sub.group_id, envelope.id)
-        self._metrics.consumed.labels(sub.topic, outcome).inc()
+            handled.add(envelope.id)
 
     async def _handle_with_retries(
         self, sub: _Subscription, event: Event, context: EventContext, record: ConsumerRecord[bytes, bytes]
-    ) -> str:
+    ) -> None:
+        """Runs the handler until it succeeds, or dead-letters the event."""
         trace = TraceContext.parse(context.envelope.traceparent)
         trace_token = current_trace.set(trace)
         id_token = current_event_id.set(context.envelope.id)
@@ -170,17 +206,18 @@ class EventConsumer:
                     await sub.handler(event, context)
                 except PermanentError as error:
                     await self._dead_letter(sub, record, error)
-                    return "dead_lettered"
+                    return
                 except Exception as error:
                     if attempt == self._retry.max_attempts:
                         await self._dead_letter(sub, record, error)
-                        return "dead_lettered"
+                        return
                     log.warning("handler failed, retrying", extra={"attempt": attempt, "error": repr(error)})
-                    self._metrics.retried.labels(sub.topic).inc()
+                    sub.metrics.retried.inc()
                     await asyncio.sleep(self._retry.delay(attempt))
                 else:
-                    self._metrics.handler_seconds.labels(sub.topic).observe(time.perf_counter() - started)
-                    return "ok"
+                    sub.metrics.handler_seconds.observe(time.perf_counter() - started)
+                    sub.metrics.handled.inc()
+                    return
             raise AssertionError("unreachable: max_attempts >= 1")
         finally:
             current_event_id.reset(id_token)
@@ -192,3 +229,18 @@ class EventConsumer:
         log.error("event dead-lettered", extra={"topic": record.topic, "offset": record.offset, "error": repr(error)})
         await send_to_dead_letter(self._broker, sub.group_id, record, error)
         self._metrics.dead_lettered.labels(sub.topic, type(error).__name__).inc()
+        self._metrics.consumed.labels(sub.topic, "dead_lettered").inc()
+
+
+def _decode(
+    record: ConsumerRecord[bytes, bytes], headers: dict[str, str] | None, accepted: dict[str, type[Event]]
+) -> tuple[Envelope, Event] | InvalidEventError:
+    """The record's envelope and event, or why it is not a valid event of an accepted type.
+
+    `headers` are the record's headers already decoded, or None to decode them here.
+    """
+    try:
+        envelope = parse_envelope(headers if headers is not None else decode_headers(record.headers))
+        return envelope, decode_event(envelope, record.value, accepted)
+    except InvalidEventError as error:
+        return error

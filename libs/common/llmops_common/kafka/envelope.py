@@ -16,6 +16,7 @@ from ..tracing import TraceContext, current_trace
 SPEC_VERSION = "1.0"
 CONTENT_TYPE = "application/json"
 REQUIRED_HEADERS = ("ce_id", "ce_type", "ce_source", "ce_specversion")
+STANDARD_HEADERS = frozenset({*REQUIRED_HEADERS, "ce_time", "content-type", "traceparent"})
 
 
 @dataclass(frozen=True)
@@ -69,8 +70,8 @@ def decode_headers(raw: Iterable[tuple[str, bytes | None]]) -> dict[str, str]:
 
 def parse_envelope(headers: Mapping[str, str]) -> Envelope:
     """Reads and checks the CloudEvents attributes of a message."""
-    missing = [name for name in REQUIRED_HEADERS if not headers.get(name)]
-    if missing:
+    if not all(headers.get(name) for name in REQUIRED_HEADERS):
+        missing = [name for name in REQUIRED_HEADERS if not headers.get(name)]
         raise InvalidEventError(f"not a CloudEvent: missing headers {', '.join(missing)}")
     if headers["ce_specversion"] != SPEC_VERSION:
         raise InvalidEventError(f"unsupported ce_specversion {headers['ce_specversion']!r}")
@@ -81,13 +82,11 @@ def parse_envelope(headers: Mapping[str, str]) -> Envelope:
         time = datetime.fromisoformat(headers["ce_time"]) if headers.get("ce_time") else datetime.now(UTC)
     except ValueError as error:
         raise InvalidEventError(f"ce_time is not RFC 3339: {headers['ce_time']!r}") from error
-    extensions = {
-        name[3:]: value
-        for name, value in headers.items()
-        if name.startswith("ce_") and name not in {*REQUIRED_HEADERS, "ce_time"}
-    }
-    return Envelope(headers["ce_id"], headers["ce_type"], headers["ce_source"], time,
-                    headers.get("traceparent"), extensions)
+    # Most events carry no extension, so only the headers beyond the standard ones are looked at.
+    extensions = {name[3:]: headers[name] for name in headers.keys() - STANDARD_HEADERS if name.startswith("ce_")}
+    return Envelope(
+        headers["ce_id"], headers["ce_type"], headers["ce_source"], time, headers.get("traceparent"), extensions
+    )
 
 
 def decode_event(envelope: Envelope, value: bytes | None, accepted: Mapping[str, type[Event]]) -> Event:

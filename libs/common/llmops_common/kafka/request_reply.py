@@ -19,9 +19,10 @@ from faststream.kafka.annotations import KafkaMessage
 
 from ..errors import InvalidEventError, PermanentError, RequestTimeoutError
 from ..events import Event
-from .consumer import EventContext, skip_decoding
+from .consumer import LOW_LATENCY_MAX_WAIT_MS, EventContext
 from .envelope import decode_event, decode_headers, parse_envelope
 from .publisher import EventPublisher
+from .raw_parsing import parse_tolerating_bad_headers, skip_decoding
 
 R = TypeVar("R", bound=Event)
 CORRELATION_ID = "correlationid"
@@ -31,9 +32,7 @@ REPLY_TO = "replyto"
 class Requester(Generic[R]):
     """Sends requests and awaits their replies; start it before the broker starts."""
 
-    def __init__(
-        self, broker: KafkaBroker, publisher: EventPublisher, reply_topic: str, reply_type: type[R]
-    ) -> None:
+    def __init__(self, broker: KafkaBroker, publisher: EventPublisher, reply_topic: str, reply_type: type[R]) -> None:
         self._publisher = publisher
         self._reply_topic = reply_topic
         self._reply_type = {reply_type.event_type: reply_type}
@@ -41,8 +40,9 @@ class Requester(Generic[R]):
         self._subscriber: Any = broker.subscriber(
             reply_topic,
             auto_offset_reset="latest",
-            fetch_max_wait_ms=5,
+            fetch_max_wait_ms=LOW_LATENCY_MAX_WAIT_MS,
             ack_policy=AckPolicy.MANUAL,
+            parser=parse_tolerating_bad_headers,
             decoder=skip_decoding,
         )
         self._subscriber(self._on_reply)
@@ -94,6 +94,4 @@ async def send_reply(publisher: EventPublisher, request: EventContext, reply: Ev
     extensions = request.envelope.extensions
     if REPLY_TO not in extensions or CORRELATION_ID not in extensions:
         raise PermanentError("the request names no reply topic or correlation id")
-    await publisher.publish(
-        reply, topic=extensions[REPLY_TO], extensions={CORRELATION_ID: extensions[CORRELATION_ID]}
-    )
+    await publisher.publish(reply, topic=extensions[REPLY_TO], extensions={CORRELATION_ID: extensions[CORRELATION_ID]})

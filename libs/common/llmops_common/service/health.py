@@ -28,8 +28,11 @@ async def readyz(request: Request) -> JSONResponse:
     runtime = _runtime(request)
     checks = await runtime.readiness.run()
     ready = all(checks.values())
-    body = {"status": "ready" if ready else "not_ready", "service": runtime.settings.service_name,
-            "checks": {name: "ok" if ok else "failing" for name, ok in checks.items()}}
+    body = {
+        "status": "ready" if ready else "not_ready",
+        "service": runtime.settings.service_name,
+        "checks": {name: "ok" if ok else "failing" for name, ok in checks.items()},
+    }
     return JSONResponse(body, status_code=200 if ready else 503)
 
 

@@ -17,10 +17,12 @@ class HttpMetrics:
     """Request counts and latencies by route template, so paths with ids do not explode the labels."""
 
     def __init__(self, registry: CollectorRegistry) -> None:
-        self.requests = Counter("llmops_http_requests", "HTTP requests served", ["route", "method", "status"],
-                                registry=registry)
-        self.seconds = Histogram("llmops_http_request_seconds", "HTTP request latency", ["route", "method"],
-                                 registry=registry)
+        self.requests = Counter(
+            "llmops_http_requests", "HTTP requests served", ["route", "method", "status"], registry=registry
+        )
+        self.seconds = Histogram(
+            "llmops_http_request_seconds", "HTTP request latency", ["route", "method"], registry=registry
+        )
 
     def observe(self, request: Request, status: int, seconds: float) -> None:
         """Records one served request."""

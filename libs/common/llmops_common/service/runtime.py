@@ -25,8 +25,7 @@ class ServiceRuntime:
     def create(cls, settings: ServiceSettings) -> ServiceRuntime:
         """Builds the bus in the service's own state folder, with metrics in a registry of its own."""
         registry = CollectorRegistry()
-        bus = Bus.create(settings, source=settings.service_name, state_dir=settings.state_dir,
-                         registry=registry)
+        bus = Bus.create(settings, source=settings.service_name, state_dir=settings.state_dir, registry=registry)
         runtime = cls(settings, bus, registry)
         runtime.readiness.add("kafka", bus.ping)
         return runtime

@@ -17,8 +17,14 @@ S = TypeVar("S", bound=ServiceSettings)
 def serve(app: FastAPI, settings: ServiceSettings) -> None:
     """Blocks serving `app` on the service's port until the process is told to stop."""
     configure_json_logging(settings.service_name, settings.log_level)
-    config = uvicorn.Config(app, host=settings.http_host, port=settings.http_port, log_config=None,
-                            lifespan="on", timeout_graceful_shutdown=10)
+    config = uvicorn.Config(
+        app,
+        host=settings.http_host,
+        port=settings.http_port,
+        log_config=None,
+        lifespan="on",
+        timeout_graceful_shutdown=10,
+    )
     server = uvicorn.Server(config)
     server.run()
     if not server.started:

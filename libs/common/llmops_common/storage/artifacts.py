@@ -134,8 +134,9 @@ class ArtifactStore:
     def _key_of(self, ref: ArtifactRef) -> str:
         key = blob_key(ref.sha256)
         if ref.uri != self.backend.uri_of(key):
-            raise NotFoundError(f"{ref.uri} is not in this artifact store (it keeps this hash at "
-                                f"{self.backend.uri_of(key)})")
+            raise NotFoundError(
+                f"{ref.uri} is not in this artifact store (it keeps this hash at {self.backend.uri_of(key)})"
+            )
         return key
 
     def _copy_checked(self, ref: ArtifactRef, out: IO[bytes]) -> None:

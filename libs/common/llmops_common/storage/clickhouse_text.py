@@ -62,8 +62,7 @@ def _json_value(value: object) -> object:
 def json_each_row(rows: Iterable[Mapping[str, object]]) -> bytes:
     """Rows as JSONEachRow: one JSON object a line, keys naming columns."""
     return b"".join(
-        json.dumps(row, default=_json_value, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
-        for row in rows
+        json.dumps(row, default=_json_value, ensure_ascii=False, separators=(",", ":")).encode() + b"\n" for row in rows
     )
 
 

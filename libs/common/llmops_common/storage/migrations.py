@@ -94,7 +94,7 @@ def _closing_quote(sql: str, start: int) -> int:
             return i + 1
         else:
             i += 1
-    raise MigrationError(f"unterminated {quote} quote starting at: {sql[start:start + 40]!r}")
+    raise MigrationError(f"unterminated {quote} quote starting at: {sql[start : start + 40]!r}")
 
 
 def load_migrations(directory: Path) -> list[Migration]:
@@ -146,8 +146,15 @@ def apply_migrations(store: TelemetryStore, migrations: list[Migration]) -> list
         log.info("applying ClickHouse migration %04d_%s", migration.version, migration.name)
         for statement in migration.statements:
             store.command(statement)
-        store.insert_rows("schema_migrations", [{
-            "version": migration.version, "name": migration.name, "checksum": migration.checksum,
-            "applied_at": datetime.now(UTC),
-        }])
+        store.insert_rows(
+            "schema_migrations",
+            [
+                {
+                    "version": migration.version,
+                    "name": migration.name,
+                    "checksum": migration.checksum,
+                    "applied_at": datetime.now(UTC),
+                }
+            ],
+        )
     return pending

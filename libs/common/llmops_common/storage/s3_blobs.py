@@ -22,8 +22,7 @@ class S3Blobs:
     (`AWS_ACCESS_KEY_ID`, profiles, instance roles). An object appears only once its upload completes,
     multipart ones included, so writes are atomic without a temporary name."""
 
-    def __init__(self, bucket: str, prefix: str = "", *, endpoint_url: str | None = None,
-                 client: Any = None) -> None:
+    def __init__(self, bucket: str, prefix: str = "", *, endpoint_url: str | None = None, client: Any = None) -> None:
         self.bucket = bucket
         self.prefix = prefix.strip("/")
         # MinIO and most S3 look-alikes serve buckets by path, not by virtual host.
