@@ -36,6 +36,11 @@ def unique() -> str:
 @pytest.fixture
 def settings(kafka_bootstrap: str, tmp_path: Path) -> PlatformSettings:
     """Settings pointing at the session's broker and a data folder of this test's own."""
-    return PlatformSettings(kafka_bootstrap=kafka_bootstrap, data_dir=tmp_path / "data",
-                            handler_backoff_seconds=0.01, kafka_topic_partitions=3,
-                            kafka_session_timeout_ms=1000, kafka_heartbeat_interval_ms=300)
+    return PlatformSettings(
+        kafka_bootstrap=kafka_bootstrap,
+        data_dir=tmp_path / "data",
+        handler_backoff_seconds=0.01,
+        kafka_topic_partitions=3,
+        kafka_session_timeout_ms=1000,
+        kafka_heartbeat_interval_ms=300,
+    )

@@ -20,7 +20,6 @@ import gc
 import logging
 import os
 import statistics
-import subprocess
 import tempfile
 import time
 import uuid
@@ -39,7 +38,7 @@ from llmops_common.kafka.bus import Bus
 from llmops_common.kafka.consumer import EventContext
 from llmops_common.kafka.envelope import new_envelope
 from llmops_common.kafka.request_reply import Requester, send_reply
-from llmops_common.local_kafka import free_port, start_tansu
+from llmops_common.local_kafka import free_port, running_tansu
 from llmops_common.settings import PlatformSettings
 
 EVENT_BYTES = 1024
@@ -408,16 +407,8 @@ def bench_broker() -> Iterator[str]:
         yield bootstrap
         return
     port = free_port()
-    broker = start_tansu(port)
-    try:
+    with running_tansu(port):
         yield f"127.0.0.1:{port}"
-    finally:
-        broker.terminate()
-        try:
-            broker.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            broker.kill()
-            broker.wait()
 
 
 def main(argv: Sequence[str] | None = None) -> None:

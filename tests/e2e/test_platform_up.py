@@ -37,8 +37,9 @@ def platform(platform_env: dict[str, str], tmp_path: Path) -> Iterator[tuple[sub
     """`llmops up` on a free Kafka port; whatever it leaves is killed afterwards."""
     kafka_port = free_port()
     with (tmp_path / "up.log").open("wb") as output:
-        up = subprocess.Popen([*CLI, "up", "--kafka-port", str(kafka_port)], env=platform_env,
-                              stdout=output, stderr=subprocess.STDOUT)
+        up = subprocess.Popen(
+            [*CLI, "up", "--kafka-port", str(kafka_port)], env=platform_env, stdout=output, stderr=subprocess.STDOUT
+        )
     try:
         yield up, kafka_port
     finally:

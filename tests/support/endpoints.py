@@ -7,7 +7,7 @@ import contextlib
 import os
 from collections.abc import Iterator
 
-from llmops_common.local_kafka import free_port, start_tansu
+from llmops_common.local_kafka import free_port, running_tansu
 
 
 def docker_answers() -> bool:
@@ -34,13 +34,5 @@ def kafka_endpoint() -> Iterator[str]:
             yield container.get_bootstrap_server()
         return
     port = free_port()
-    broker = start_tansu(port)
-    try:
+    with running_tansu(port):
         yield f"127.0.0.1:{port}"
-    finally:
-        broker.terminate()
-        try:
-            broker.wait(timeout=5)
-        except Exception:
-            broker.kill()
-            broker.wait()

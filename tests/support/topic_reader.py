@@ -12,8 +12,9 @@ async def read_topic(
     bootstrap: str, topic: str, count: int, timeout: float = 15.0
 ) -> list[ConsumerRecord[bytes, bytes]]:
     """The first `count` records of `topic`, read from the beginning without a consumer group."""
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
-                                enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False
+    )
     await consumer.start()
     records: list[ConsumerRecord[bytes, bytes]] = []
     deadline = time.monotonic() + timeout

@@ -9,6 +9,8 @@ from __future__ import annotations
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -56,3 +58,18 @@ def start_tansu(port: int, host: str = "127.0.0.1", log_file: Path | None = None
         process.kill()
         raise
     return process
+
+
+@contextmanager
+def running_tansu(port: int, log_file: Path | None = None) -> Iterator[subprocess.Popen[bytes]]:
+    """Runs Tansu on loopback for as long as the block lasts, then stops it (SIGKILL after 10 s)."""
+    broker = start_tansu(port, log_file=log_file)
+    try:
+        yield broker
+    finally:
+        broker.terminate()
+        try:
+            broker.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            broker.kill()
+            broker.wait()

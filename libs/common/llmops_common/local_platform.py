@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from .kafka.admin import catalog_topics, create_topics
-from .local_kafka import start_tansu, wait_for_port
+from .local_kafka import running_tansu, wait_for_port
 from .settings import REPO_ROOT, SERVICE_NAMES, PlatformSettings
 from .supervisor import ProcessSpec, Supervisor
 
@@ -39,16 +39,8 @@ def local_broker(port: int, log_file: Path) -> Iterator[subprocess.Popen[bytes]]
     else:
         raise PortBusyError(f"port {port} is in use; stop what runs there, or set LLMOPS_KAFKA_BOOTSTRAP to use it")
     log_file.parent.mkdir(parents=True, exist_ok=True)
-    broker = start_tansu(port, log_file=log_file)
-    try:
+    with running_tansu(port, log_file=log_file) as broker:
         yield broker
-    finally:
-        broker.terminate()
-        try:
-            broker.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            broker.kill()
-            broker.wait()
 
 
 def service_specs(settings: PlatformSettings, log_dir: Path) -> list[ProcessSpec]:

@@ -25,8 +25,16 @@ def test_topics_create_then_list(settings: PlatformSettings, monkeypatch: pytest
 
 
 def test_status_exits_1_and_says_down_when_nothing_runs(monkeypatch: pytest.MonkeyPatch) -> None:
-    for port_setting in ("MODEL_SERVER", "INGESTION", "PROMPT_REGISTRY", "TRAINER", "EVALUATOR", "RAG_RETRIEVER",
-                         "FEEDBACK_COLLECTOR", "MONITOR"):
+    for port_setting in (
+        "MODEL_SERVER",
+        "INGESTION",
+        "PROMPT_REGISTRY",
+        "TRAINER",
+        "EVALUATOR",
+        "RAG_RETRIEVER",
+        "FEEDBACK_COLLECTOR",
+        "MONITOR",
+    ):
         monkeypatch.setenv(f"LLMOPS_{port_setting}_PORT", "1")
     result = CliRunner().invoke(app, ["status", "--json"])
     assert result.exit_code == 1

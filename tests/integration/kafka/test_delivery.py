@@ -9,6 +9,7 @@ from aiokafka import AIOKafkaProducer
 
 from llmops_common.errors import PermanentError
 from llmops_common.events import AlertResolvedV1, FeedbackSubmittedV1
+from llmops_common.kafka.bus import Bus
 from llmops_common.kafka.consumer import EventContext
 from llmops_common.kafka.envelope import new_envelope
 from llmops_common.settings import PlatformSettings
@@ -30,11 +31,12 @@ def feedback(n: int) -> FeedbackSubmittedV1:
     )
 
 
-async def test_a_duplicate_delivered_twice_has_one_effect(
+async def recording_consumer(
     make_bus: BusFactory, settings: PlatformSettings, unique: str
-) -> None:
+) -> tuple[str, str, Bus, list[str]]:
+    """A started bus whose handler records each feedback id; its topic, group, bus and the record."""
     topic, group = f"fb.{unique}", f"g-{unique}"
-    await make_topics(settings, topic)
+    await make_topics(settings, topic, dead_letter_topic(group))
     effects: list[str] = []
 
     async def handle(event: FeedbackSubmittedV1, context: EventContext) -> None:
@@ -43,6 +45,13 @@ async def test_a_duplicate_delivered_twice_has_one_effect(
     bus = make_bus()
     bus.consumer.subscribe(topic, [FeedbackSubmittedV1], handle, group_id=group)
     await bus.start()
+    return topic, group, bus, effects
+
+
+async def test_a_duplicate_delivered_twice_has_one_effect(
+    make_bus: BusFactory, settings: PlatformSettings, unique: str
+) -> None:
+    topic, _, bus, effects = await recording_consumer(make_bus, settings, unique)
     event = feedback(1)
     envelope = new_envelope(event, "/test")
     for _ in range(2):  # the same ce_id twice, as a producer retry or a replay would deliver it
@@ -56,16 +65,7 @@ async def test_a_duplicate_delivered_twice_has_one_effect(
 async def test_malformed_messages_go_to_the_dead_letter_topic_and_the_partition_keeps_flowing(
     make_bus: BusFactory, settings: PlatformSettings, unique: str
 ) -> None:
-    topic, group = f"fb.{unique}", f"g-{unique}"
-    await make_topics(settings, topic, dead_letter_topic(group))
-    effects: list[str] = []
-
-    async def handle(event: FeedbackSubmittedV1, context: EventContext) -> None:
-        effects.append(event.feedback_id)
-
-    bus = make_bus()
-    bus.consumer.subscribe(topic, [FeedbackSubmittedV1], handle, group_id=group)
-    await bus.start()
+    topic, group, bus, effects = await recording_consumer(make_bus, settings, unique)
     good_headers = new_envelope(feedback(0), "/test").headers()
     await bus.broker.publish(b"not json", topic=topic, key=b"k1", headers=good_headers)
     await bus.broker.publish(b"{}", topic=topic, key=b"k2", headers={"content-type": "application/json"})
@@ -92,16 +92,7 @@ async def test_malformed_messages_go_to_the_dead_letter_topic_and_the_partition_
 async def test_a_header_that_is_not_utf8_is_dead_lettered_and_a_null_header_is_fine(
     make_bus: BusFactory, settings: PlatformSettings, unique: str
 ) -> None:
-    topic, group = f"fb.{unique}", f"g-{unique}"
-    await make_topics(settings, topic, dead_letter_topic(group))
-    effects: list[str] = []
-
-    async def handle(event: FeedbackSubmittedV1, context: EventContext) -> None:
-        effects.append(event.feedback_id)
-
-    bus = make_bus()
-    bus.consumer.subscribe(topic, [FeedbackSubmittedV1], handle, group_id=group)
-    await bus.start()
+    topic, group, bus, effects = await recording_consumer(make_bus, settings, unique)
     headers = [(name, value.encode()) for name, value in new_envelope(feedback(4), "/test").headers().items()]
     producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap)
     await producer.start()

@@ -63,9 +63,7 @@ def test_metrics_count_requests_by_route(trainer: TestClient) -> None:
     assert "llmops_events_consumed_total" in body or "# HELP llmops_events_consumed" in body
 
 
-async def test_start_creates_every_catalog_topic(
-    trainer: TestClient, trainer_settings: TrainerSettings
-) -> None:
+async def test_start_creates_every_catalog_topic(trainer: TestClient, trainer_settings: TrainerSettings) -> None:
     topics = set(await list_topics(trainer_settings))
     assert {spec.name for spec in CATALOG} <= topics
     assert "llmops.dlq.monitor" in topics
@@ -85,9 +83,7 @@ def test_errors_render_as_one_json_shape(trainer_settings: TrainerSettings) -> N
         invalid = client.post("/widgets", json={"size": "big"})
         missing = client.get("/nowhere")
     assert conflict.status_code == 409
-    assert conflict.json() == {
-        "error": {"code": "conflict", "message": "widget 7 exists", "detail": {"current": 7}}
-    }
+    assert conflict.json() == {"error": {"code": "conflict", "message": "widget 7 exists", "detail": {"current": 7}}}
     assert invalid.status_code == 422
     assert invalid.json()["error"]["code"] == "invalid_request"
     assert invalid.json()["error"]["detail"][0]["location"] == "body.size"

@@ -26,8 +26,9 @@ CLICKHOUSE_URL_VARIABLE = "LLMOPS_TEST_CLICKHOUSE_URL"
 @pytest.fixture
 def store_settings(tmp_path: Path) -> PlatformSettings:
     """Settings whose stores are all embedded under this test's folder, whatever the environment says."""
-    return PlatformSettings(data_dir=tmp_path / "data", clickhouse_url=None, qdrant_url=None,
-                            artifact_url=None, s3_endpoint_url=None)
+    return PlatformSettings(
+        data_dir=tmp_path / "data", clickhouse_url=None, qdrant_url=None, artifact_url=None, s3_endpoint_url=None
+    )
 
 
 @dataclass
@@ -62,8 +63,9 @@ def clickhouse_database(base_url: str) -> Iterator[str]:
 
 
 @pytest.fixture(params=["chdb", "clickhouse-server"])
-def telemetry_target(request: pytest.FixtureRequest, store_settings: PlatformSettings,
-                     tmp_path: Path) -> Iterator[TelemetryTarget]:
+def telemetry_target(
+    request: pytest.FixtureRequest, store_settings: PlatformSettings, tmp_path: Path
+) -> Iterator[TelemetryTarget]:
     """The same tests against chdb in a folder and against a ClickHouse server, in a database of their own."""
     with contextlib.ExitStack() as stack:
         settings = store_settings
@@ -100,8 +102,11 @@ def moto_endpoint() -> Iterator[str]:
 @pytest.fixture
 def s3_bucket(moto_endpoint: str, unique: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, Any]]:
     """A new bucket on the moto server, and a boto3 client to look inside it."""
-    for variable, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                            "AWS_DEFAULT_REGION": "us-east-1"}.items():
+    for variable, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
         monkeypatch.setenv(variable, value)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     client = boto3.client("s3", endpoint_url=moto_endpoint)

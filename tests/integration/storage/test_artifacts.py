@@ -43,8 +43,9 @@ def local_target(settings: PlatformSettings) -> ArtifactTarget:
 
 
 def s3_target(settings: PlatformSettings, endpoint: str, bucket: str, client: Any) -> ArtifactTarget:
-    store = open_artifact_store(settings.model_copy(
-        update={"artifact_url": f"s3://{bucket}/team-a/", "s3_endpoint_url": endpoint}))
+    store = open_artifact_store(
+        settings.model_copy(update={"artifact_url": f"s3://{bucket}/team-a/", "s3_endpoint_url": endpoint})
+    )
 
     def stored_keys() -> list[str]:
         listing = client.list_objects_v2(Bucket=bucket, Prefix="team-a/")
@@ -105,9 +106,7 @@ def test_a_large_file_round_trips_to_a_path(target: ArtifactTarget, tmp_path: Pa
     assert sorted(p.name for p in fetched.parent.iterdir()) == ["weights.bin"]
 
 
-def test_a_folder_round_trips_and_the_same_folder_is_the_same_artifact(
-    target: ArtifactTarget, tmp_path: Path
-) -> None:
+def test_a_folder_round_trips_and_the_same_folder_is_the_same_artifact(target: ArtifactTarget, tmp_path: Path) -> None:
     for name in ("first", "second"):
         (tmp_path / name / "tokenizer").mkdir(parents=True)
         (tmp_path / name / "adapter.safetensors").write_bytes(b"\x01" * 1000)
@@ -202,6 +201,7 @@ def test_local_artifacts_live_under_the_data_folder_and_are_readable_by_all(
 def test_an_s3_bucket_that_does_not_exist_is_not_ready(
     store_settings: PlatformSettings, s3_bucket: tuple[str, Any], moto_endpoint: str
 ) -> None:
-    store = open_artifact_store(store_settings.model_copy(
-        update={"artifact_url": "s3://no-such-bucket", "s3_endpoint_url": moto_endpoint}))
+    store = open_artifact_store(
+        store_settings.model_copy(update={"artifact_url": "s3://no-such-bucket", "s3_endpoint_url": moto_endpoint})
+    )
     assert store.ping() is False

@@ -33,8 +33,7 @@ def open_in_another_process(path: Path) -> str:
     return done.stdout
 
 
-def test_the_factory_keeps_chdb_data_under_the_state_folder(store_settings: PlatformSettings,
-                                                            tmp_path: Path) -> None:
+def test_the_factory_keeps_chdb_data_under_the_state_folder(store_settings: PlatformSettings, tmp_path: Path) -> None:
     store = open_telemetry_store(store_settings, tmp_path / "state")
     try:
         assert isinstance(store, ChdbTelemetryStore)

@@ -25,13 +25,22 @@ TENANTS = ("acme", "globex")
 def inference_row(n: int) -> dict[str, Any]:
     """Event `n` as the monitor will store it: the event's JSON plus its envelope's id and time."""
     event = InferenceCompletedV1(
-        request_id=f"req-{n}", tenant=TENANTS[n % 2], model_name=MODELS[n // 2 % 2], base_model="base",
-        prompt_tokens=n % 40, completion_tokens=n % 60, latency_ms=(n % 50) * 0.25,
-        status="error" if n % 10 == 0 else "ok", http_status=500 if n % 10 == 0 else 200,
+        request_id=f"req-{n}",
+        tenant=TENANTS[n % 2],
+        model_name=MODELS[n // 2 % 2],
+        base_model="base",
+        prompt_tokens=n % 40,
+        completion_tokens=n % 60,
+        latency_ms=(n % 50) * 0.25,
+        status="error" if n % 10 == 0 else "ok",
+        http_status=500 if n % 10 == 0 else 200,
         started_at=START + timedelta(seconds=n),
     )
-    return {"event_id": f"evt-{n}", "event_time": START + timedelta(seconds=n, milliseconds=250),
-            **event.model_dump(mode="json")}
+    return {
+        "event_id": f"evt-{n}",
+        "event_time": START + timedelta(seconds=n, milliseconds=250),
+        **event.model_dump(mode="json"),
+    }
 
 
 def count(store: TelemetryStore, sql: str = "SELECT count() AS n FROM inference_completed") -> int:
@@ -78,9 +87,12 @@ def test_a_new_migration_applies_on_top_and_an_edited_one_is_refused(
 
     store = telemetry_target.open(clickhouse_migrations_dir=folder)
     assert [row["version"] for row in store.query("SELECT version FROM schema_migrations ORDER BY version")] == [1, 2]
-    assert store.query("SELECT name, type FROM system.columns WHERE database = currentDatabase() "
-                       "AND table = 'daily_cost' ORDER BY position") == [
-        {"name": "day", "type": "Date"}, {"name": "tenant", "type": "String"},
+    assert store.query(
+        "SELECT name, type FROM system.columns WHERE database = currentDatabase() "
+        "AND table = 'daily_cost' ORDER BY position"
+    ) == [
+        {"name": "day", "type": "Date"},
+        {"name": "tenant", "type": "String"},
         {"name": "cost_usd", "type": "Float64"},
     ]
     store.close()
@@ -97,8 +109,10 @@ def test_a_batch_of_a_thousand_events_is_one_insert_and_aggregates_exactly(telem
 
     assert telemetry.insert_rows("inference_completed", rows) == 1000
 
-    parts = telemetry.query("SELECT count() AS n, sum(rows) AS rows FROM system.parts WHERE active "
-                            "AND database = currentDatabase() AND table = 'inference_completed'")
+    parts = telemetry.query(
+        "SELECT count() AS n, sum(rows) AS rows FROM system.parts WHERE active "
+        "AND database = currentDatabase() AND table = 'inference_completed'"
+    )
     assert parts == [{"n": 1, "rows": 1000}]
     since = START + timedelta(seconds=100)
     totals = telemetry.query(
@@ -113,10 +127,13 @@ def test_a_batch_of_a_thousand_events_is_one_insert_and_aggregates_exactly(telem
     )
     chosen = [row for row in rows if row["tenant"] == "acme" and row["event_time"] >= since]
     assert totals == [
-        {"model_name": model, "requests": len(of_model),
-         "tokens": sum(r["prompt_tokens"] + r["completion_tokens"] for r in of_model),
-         "latency_ms": sum(r["latency_ms"] for r in of_model),
-         "errors": sum(r["status"] == "error" for r in of_model)}
+        {
+            "model_name": model,
+            "requests": len(of_model),
+            "tokens": sum(r["prompt_tokens"] + r["completion_tokens"] for r in of_model),
+            "latency_ms": sum(r["latency_ms"] for r in of_model),
+            "errors": sum(r["status"] == "error" for r in of_model),
+        }
         for model in MODELS
         if (of_model := [r for r in chosen if r["model_name"] == model])
     ]
@@ -127,11 +144,17 @@ def test_rows_read_back_as_stored(telemetry: TelemetryStore) -> None:
 
     [row] = telemetry.query(
         "SELECT event_time, started_at, adapter_version, time_to_first_token_ms, prompt_version, text_capture "
-        "FROM inference_completed WHERE request_id IN {ids:Array(String)}", {"ids": ["req-7", "req-x"]},
+        "FROM inference_completed WHERE request_id IN {ids:Array(String)}",
+        {"ids": ["req-7", "req-x"]},
     )
-    assert row == {"event_time": "2026-11-22 08:00:07.250", "started_at": "2026-11-22 08:00:07.000",
-                   "adapter_version": "", "time_to_first_token_ms": None, "prompt_version": None,
-                   "text_capture": "redacted"}
+    assert row == {
+        "event_time": "2026-11-22 08:00:07.250",
+        "started_at": "2026-11-22 08:00:07.000",
+        "adapter_version": "",
+        "time_to_first_token_ms": None,
+        "prompt_version": None,
+        "text_capture": "redacted",
+    }
 
 
 def test_parameters_carry_awkward_values_unchanged(telemetry: TelemetryStore) -> None:
@@ -141,12 +164,19 @@ def test_parameters_carry_awkward_values_unchanged(telemetry: TelemetryStore) ->
     rows = telemetry.query(
         "SELECT {text:String} AS text, {items:Array(String)} AS items, {moment:DateTime64(6, 'UTC')} AS moment, "
         "{missing:Nullable(UInt32)} AS missing, {flag:Bool} AS flag, {big:UInt64} AS big",
-        {"text": awkward, "items": [awkward, "b"], "moment": moment, "missing": None, "flag": True,
-         "big": 2**64 - 1},
+        {"text": awkward, "items": [awkward, "b"], "moment": moment, "missing": None, "flag": True, "big": 2**64 - 1},
     )
 
-    assert rows == [{"text": awkward, "items": [awkward, "b"], "moment": "2026-01-02 03:04:05.678901",
-                     "missing": None, "flag": True, "big": 2**64 - 1}]
+    assert rows == [
+        {
+            "text": awkward,
+            "items": [awkward, "b"],
+            "moment": "2026-01-02 03:04:05.678901",
+            "missing": None,
+            "flag": True,
+            "big": 2**64 - 1,
+        }
+    ]
 
 
 def test_a_redelivered_event_folds_into_one_row(telemetry: TelemetryStore) -> None:

@@ -19,10 +19,13 @@ DOCUMENTS = {1: [1.0, 0.0, 0.0], 2: [0.9, 0.1, 0.0], 3: [0.0, 1.0, 0.0], 4: [0.0
 
 def fill(client: QdrantClient, collection: str) -> None:
     client.create_collection(collection, vectors_config=models.VectorParams(size=3, distance=models.Distance.COSINE))
-    client.upsert(collection, points=[
-        models.PointStruct(id=point, vector=vector, payload={"tenant": "acme" if point % 2 else "globex"})
-        for point, vector in DOCUMENTS.items()
-    ])
+    client.upsert(
+        collection,
+        points=[
+            models.PointStruct(id=point, vector=vector, payload={"tenant": "acme" if point % 2 else "globex"})
+            for point, vector in DOCUMENTS.items()
+        ],
+    )
 
 
 def nearest(client: QdrantClient, collection: str, tenant: str | None = None) -> list[models.ExtendedPointId]:

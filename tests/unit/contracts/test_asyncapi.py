@@ -47,11 +47,15 @@ def test_a_channel_carries_the_topics_retention_and_each_service_has_its_operati
     channel = document["channels"]["llmops.inference.completed"]
 
     assert channel["bindings"]["kafka"]["topicConfiguration"] == {
-        "cleanup.policy": ["delete"], "retention.ms": INFERENCE_COMPLETED.retention_ms,
+        "cleanup.policy": ["delete"],
+        "retention.ms": INFERENCE_COMPLETED.retention_ms,
     }
     assert list(channel["messages"]) == ["llmops.inference.completed.v1"]
-    assert {name for name, op in document["operations"].items() if op["channel"]["$ref"].endswith(
-        "/llmops.inference.completed")} == {
+    assert {
+        name
+        for name, op in document["operations"].items()
+        if op["channel"]["$ref"].endswith("/llmops.inference.completed")
+    } == {
         "model_server.send.llmops.inference.completed",
         "monitor.receive.llmops.inference.completed",
         "feedback_collector.receive.llmops.inference.completed",

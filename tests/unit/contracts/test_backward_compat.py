@@ -68,7 +68,8 @@ def test_the_schema_stays_backward_compatible_within_its_version(event_type: str
     findings = breaking_changes(old, event_schema(EVENT_MODELS[event_type]))
 
     assert not findings, (
-        f"{event_type} changed incompatibly since {baseline}:\n  " + "\n  ".join(findings)
+        f"{event_type} changed incompatibly since {baseline}:\n  "
+        + "\n  ".join(findings)
         + f"\nWithin a vN type only add optional fields. Publish the change as a new type "
         f"{next_version(event_type)} beside {event_type} until its consumers have moved."
     )

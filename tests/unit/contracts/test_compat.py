@@ -123,9 +123,7 @@ def test_a_non_local_reference_must_keep_its_target() -> None:
     old = closed({"usage": {"$ref": "usage.v1.json"}})
     new = closed({"usage": {"$ref": "usage.v2.json"}})
 
-    assert breaking_changes(old, new) == [
-        "payload.usage: type changed from $ref usage.v1.json to $ref usage.v2.json"
-    ]
+    assert breaking_changes(old, new) == ["payload.usage: type changed from $ref usage.v1.json to $ref usage.v2.json"]
 
 
 def test_a_change_to_array_items_breaks() -> None:
@@ -153,16 +151,18 @@ def test_a_removed_enum_value_breaks_and_an_added_one_does_not() -> None:
 
 def test_narrowed_formats_patterns_and_bounds_break_and_widened_ones_do_not() -> None:
     old = closed({"at": STRING, "name": {"type": "string", "maxLength": 256}, "n": {"type": "integer"}})
-    narrow = closed({
-        "at": {"type": "string", "format": "date-time"},
-        "name": {"type": "string", "maxLength": 128, "pattern": "^[a-z]+$"},
-        "n": {"type": "integer", "minimum": 0},
-    })
+    narrow = closed(
+        {
+            "at": {"type": "string", "format": "date-time"},
+            "name": {"type": "string", "maxLength": 128, "pattern": "^[a-z]+$"},
+            "n": {"type": "integer", "minimum": 0},
+        }
+    )
     wide = closed({"at": STRING, "name": {"type": "string", "maxLength": 512}, "n": {"type": "integer"}})
 
     assert breaking_changes(old, narrow) == [
         'payload.at: format changed from none to "date-time"',
-        'payload.n: minimum narrowed from none to 0',
+        "payload.n: minimum narrowed from none to 0",
         'payload.name: pattern changed from none to "^[a-z]+$"',
         "payload.name: maxLength narrowed from 256 to 128",
     ]

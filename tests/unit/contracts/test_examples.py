@@ -23,8 +23,9 @@ def example(event_type: str) -> dict[str, Any]:
 
 def validator(event_type: str) -> Draft202012Validator:
     """A validator of an event type's generated schema that checks formats such as `date-time`."""
-    return Draft202012Validator(event_schema(EVENT_MODELS[event_type]),
-                                format_checker=Draft202012Validator.FORMAT_CHECKER)
+    return Draft202012Validator(
+        event_schema(EVENT_MODELS[event_type]), format_checker=Draft202012Validator.FORMAT_CHECKER
+    )
 
 
 def test_every_event_type_has_one_example_and_every_example_an_event_type() -> None:
@@ -37,8 +38,10 @@ def test_every_event_type_has_one_example_and_every_example_an_event_type() -> N
 def test_the_example_is_valid_against_its_schema_and_its_model(event_type: str) -> None:
     body = example(event_type)
 
-    errors = [f"{'/'.join(map(str, error.absolute_path))}: {error.message}"
-              for error in validator(event_type).iter_errors(body)]
+    errors = [
+        f"{'/'.join(map(str, error.absolute_path))}: {error.message}"
+        for error in validator(event_type).iter_errors(body)
+    ]
     assert errors == []
     EVENT_MODELS[event_type].model_validate(body)
 

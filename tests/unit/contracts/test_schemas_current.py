@@ -32,7 +32,12 @@ def test_committed_schemas_match_the_code() -> None:
 def test_the_generator_writes_the_same_bytes_in_every_process() -> None:
     here = {path: hashlib.sha256(text.encode()).hexdigest() for path, text in expected_files().items()}
     for seed in ("1", "2"):
-        run = subprocess.run([sys.executable, "-c", _DIGEST_SCRIPT], capture_output=True, text=True,
-                             check=True, env={**os.environ, "PYTHONHASHSEED": seed})
+        run = subprocess.run(
+            [sys.executable, "-c", _DIGEST_SCRIPT],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+        )
 
         assert json.loads(run.stdout) == here

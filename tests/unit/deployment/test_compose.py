@@ -91,5 +91,5 @@ def test_service_ports_are_the_documented_defaults(compose: dict[str, Any]) -> N
 def test_the_image_runs_the_service_named_at_build_time() -> None:
     dockerfile = (REPO_ROOT / "Dockerfile").read_text()
     assert "ARG SERVICE" in dockerfile
-    assert 'exec python -m services.${SERVICE}' in dockerfile
+    assert "exec python -m services.${SERVICE}" in dockerfile
     assert Path(REPO_ROOT / "infra" / "clickhouse").is_dir()

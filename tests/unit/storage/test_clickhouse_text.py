@@ -55,12 +55,14 @@ def test_unknown_parameter_types_are_refused() -> None:
 
 def test_rows_round_trip_through_json_each_row() -> None:
     rows: list[dict[str, object]] = [
-        {"t": datetime(2026, 1, 1, tzinfo=UTC), "s": "é\n", "n": None}, {"t": date(2026, 1, 2)},
+        {"t": datetime(2026, 1, 1, tzinfo=UTC), "s": "é\n", "n": None},
+        {"t": date(2026, 1, 2)},
     ]
     data = json_each_row(rows)
     assert data == b'{"t":"2026-01-01 00:00:00","s":"\xc3\xa9\\n","n":null}\n{"t":"2026-01-02"}\n'
     assert parse_json_each_row(data + b"\n") == [
-        {"t": "2026-01-01 00:00:00", "s": "é\n", "n": None}, {"t": "2026-01-02"},
+        {"t": "2026-01-01 00:00:00", "s": "é\n", "n": None},
+        {"t": "2026-01-02"},
     ]
 
 

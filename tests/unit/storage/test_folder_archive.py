@@ -49,7 +49,11 @@ def test_a_folder_round_trips_with_subfolders_empty_folders_and_exec_bits(tmp_pa
     unpack_folder(archive, target)
 
     assert sorted(p.relative_to(target).as_posix() for p in target.rglob("*")) == [
-        "config.json", "empty", "run.sh", "tokenizer", "tokenizer/vocab.txt",
+        "config.json",
+        "empty",
+        "run.sh",
+        "tokenizer",
+        "tokenizer/vocab.txt",
     ]
     assert (target / "tokenizer" / "vocab.txt").read_text() == "a\nb\n"
     assert (target / "run.sh").stat().st_mode & 0o111

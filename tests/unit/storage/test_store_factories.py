@@ -33,8 +33,9 @@ def test_a_file_url_names_the_artifact_folder(tmp_path: Path) -> None:
 
 def test_an_s3_url_names_bucket_and_prefix(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    store = open_artifact_store(settings_with(tmp_path, artifact_url="s3://models/team/a/",
-                                              s3_endpoint_url="http://127.0.0.1:9000"))
+    store = open_artifact_store(
+        settings_with(tmp_path, artifact_url="s3://models/team/a/", s3_endpoint_url="http://127.0.0.1:9000")
+    )
     assert isinstance(store.backend, S3Blobs)
     assert store.backend.uri_of("sha256/ab/abc") == "s3://models/team/a/sha256/ab/abc"
 
