@@ -62,3 +62,24 @@ class StateDirInUseError(LlmopsError):
     """Another process holds this service instance's state directory."""
 
     code = "state_dir_in_use"
+
+
+class UnauthorizedError(LlmopsError):
+    """No API key, or one that is unknown or revoked."""
+
+    status_code = 401
+    code = "unauthorized"
+
+
+class ForbiddenError(PermanentError):
+    """The API key is valid but may not do this."""
+
+    status_code = 403
+    code = "forbidden"
+
+
+class PayloadTooLargeError(PermanentError):
+    """A body or a field is over its size limit."""
+
+    status_code = 413
+    code = "too_large"

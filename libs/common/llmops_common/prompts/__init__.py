@@ -1,0 +1,1 @@
+"""Prompts: the catalog every replica builds, sandboxed templates, the prompt file format, diffs."""
