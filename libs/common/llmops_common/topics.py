@@ -49,6 +49,8 @@ class TopicSpec:
     cleanup_policy: Literal["delete", "compact"] = "delete"
     retention_ms: int = 7 * DAY_MS
     extra_config: dict[str, str] = field(default_factory=dict)
+    partitions: int | None = None
+    """A fixed partition count, for a topic that needs one total order; None takes the platform's default."""
 
     def kafka_config(self) -> dict[str, str]:
         """The topic-level Kafka configuration to create the topic with."""
@@ -91,11 +93,14 @@ DATA_DATASETS = TopicSpec(
 PROMPTS = TopicSpec(
     "llmops.prompts",
     "The prompt registry's source of truth: versions and label moves.",
-    "tenant/name/v/version or tenant/name/l/label",
+    "tenant/name/v/version/change_id or tenant/name/l/label/change_id",
     (PromptVersionCreatedV1, PromptLabelMovedV1),
     ("prompt_registry",),
     ("prompt_registry", "model_server", "evaluator"),
     cleanup_policy="compact",
+    # One partition, as Confluent's `_schemas` topic has: every change to every prompt in one total
+    # order, so that of two concurrent writes the first one in the log wins, everywhere.
+    partitions=1,
 )
 TRAINING_REQUESTS = TopicSpec(
     "llmops.training.requests",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Literal
 
 from pydantic import AwareDatetime, Field
@@ -42,10 +43,13 @@ class PromptVersionCreatedV1(Event):
     commit_message: str = ""
     author: str
     created_at: AwareDatetime
+    change_id: str = Field(default_factory=lambda: uuid.uuid4().hex, min_length=1, max_length=64)
+    """This write attempt; of two attempts at the same version, the first in the log is the version."""
 
     def event_key(self) -> str:
-        # One key per version, so compaction never drops a version.
-        return f"{self.tenant}/{self.name}/v/{self.version}"
+        # One key per write attempt: a key per version would let compaction keep the later record
+        # of two concurrent writers, which is the loser.
+        return f"{self.tenant}/{self.name}/v/{self.version}/{self.change_id}"
 
 
 class PromptLabelMovedV1(Event):
@@ -60,7 +64,9 @@ class PromptLabelMovedV1(Event):
     previous_version: int | None = None
     moved_by: str
     moved_at: AwareDatetime
+    change_id: str = Field(default_factory=lambda: uuid.uuid4().hex, min_length=1, max_length=64)
+    """This move; a move is applied only when `previous_version` is where the label still points."""
 
     def event_key(self) -> str:
-        # One key per label: compaction keeps only where each label points now.
-        return f"{self.tenant}/{self.name}/l/{self.label}"
+        # One key per move, for the same reason as versions; the moves of a label are its history.
+        return f"{self.tenant}/{self.name}/l/{self.label}/{self.change_id}"

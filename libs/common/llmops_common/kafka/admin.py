@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
-from faststream.kafka.security import parse_security
 
 from ..settings import PlatformSettings
 from ..topics import CATALOG, DAY_MS, dead_letter_topic
-from .broker import build_security
+from .broker import client_kwargs
 
 DEAD_LETTER_RETENTION_MS = 30 * DAY_MS
 CONSUMER_GROUPS = sorted({group for spec in CATALOG for group in spec.consumers if group != "external"})
@@ -20,7 +18,7 @@ CONSUMER_GROUPS = sorted({group for spec in CATALOG for group in spec.consumers 
 
 def catalog_topics(settings: PlatformSettings) -> list[NewTopic]:
     """Every catalog topic and every service's dead-letter topic."""
-    topics = [_new_topic(spec.name, spec.kafka_config(), settings) for spec in CATALOG]
+    topics = [_new_topic(spec.name, spec.kafka_config(), settings, spec.partitions) for spec in CATALOG]
     dead_letter = {"cleanup.policy": "delete", "retention.ms": str(DEAD_LETTER_RETENTION_MS)}
     topics += [_new_topic(dead_letter_topic(group), dead_letter, settings) for group in CONSUMER_GROUPS]
     return topics
@@ -28,7 +26,7 @@ def catalog_topics(settings: PlatformSettings) -> list[NewTopic]:
 
 async def create_topics(settings: PlatformSettings, topics: Iterable[NewTopic]) -> list[str]:
     """Creates the topics that do not exist yet; returns the names it created."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap, **_security_kwargs(settings))
+    admin = AIOKafkaAdminClient(**client_kwargs(settings))
     await admin.start()
     try:
         existing = set(await admin.list_topics())
@@ -45,7 +43,7 @@ async def create_topics(settings: PlatformSettings, topics: Iterable[NewTopic]) 
 
 async def list_topics(settings: PlatformSettings) -> list[str]:
     """The names of the topics the cluster has."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap, **_security_kwargs(settings))
+    admin = AIOKafkaAdminClient(**client_kwargs(settings))
     await admin.start()
     try:
         return sorted(await admin.list_topics())
@@ -53,9 +51,8 @@ async def list_topics(settings: PlatformSettings) -> list[str]:
         await admin.close()
 
 
-def _new_topic(name: str, config: dict[str, str], settings: PlatformSettings) -> NewTopic:
-    return NewTopic(name, settings.kafka_topic_partitions, settings.kafka_replication_factor, topic_configs=config)
-
-
-def _security_kwargs(settings: PlatformSettings) -> dict[str, Any]:
-    return parse_security(build_security(settings))
+def _new_topic(
+    name: str, config: dict[str, str], settings: PlatformSettings, partitions: int | None = None
+) -> NewTopic:
+    count = partitions or settings.kafka_topic_partitions
+    return NewTopic(name, count, settings.kafka_replication_factor, topic_configs=config)

@@ -6,6 +6,7 @@ import ssl
 from typing import Any
 
 from faststream.kafka import KafkaBroker
+from faststream.kafka.security import parse_security
 from faststream.security import BaseSecurity, SASLPlaintext, SASLScram256, SASLScram512
 
 from ..settings import PlatformSettings
@@ -36,3 +37,8 @@ def build_broker(settings: PlatformSettings, client_id: str, **extra: Any) -> Ka
         linger_ms=0,
         **extra,
     )
+
+
+def client_kwargs(settings: PlatformSettings) -> dict[str, Any]:
+    """Bootstrap servers and security options for a plain aiokafka client (admin, replica readers)."""
+    return {"bootstrap_servers": settings.kafka_bootstrap, **parse_security(build_security(settings))}

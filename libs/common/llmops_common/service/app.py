@@ -32,6 +32,8 @@ def create_service_app(
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[dict[str, Any]]:
         runtime = ServiceRuntime.create(settings)
+        # Topics first: opening the deps may start replicas that read them.
+        await runtime.ensure_topics()
         async with open_deps(runtime) as deps, contextlib.AsyncExitStack() as running:
             # Consumers stop before the deps close, so no handler runs against a closed store.
             running.push_async_callback(runtime.close)

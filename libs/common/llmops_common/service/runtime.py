@@ -30,10 +30,13 @@ class ServiceRuntime:
         runtime.readiness.add("kafka", bus.ping)
         return runtime
 
-    async def start(self) -> None:
-        """Makes sure the catalog's topics exist, then starts the subscribers the service registered."""
+    async def ensure_topics(self) -> None:
+        """Creates the catalog's missing topics, unless an operator owns topic creation."""
         if self.settings.kafka_create_topics:
             await create_topics(self.settings, catalog_topics(self.settings))
+
+    async def start(self) -> None:
+        """Starts the subscribers the service registered."""
         await self.bus.start()
 
     async def close(self) -> None:
