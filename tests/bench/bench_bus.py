@@ -18,7 +18,6 @@ import asyncio
 import contextlib
 import gc
 import logging
-import os
 import statistics
 import tempfile
 import time
@@ -38,8 +37,8 @@ from llmops_common.kafka.bus import Bus
 from llmops_common.kafka.consumer import EventContext
 from llmops_common.kafka.envelope import new_envelope
 from llmops_common.kafka.request_reply import Requester, send_reply
-from llmops_common.local_kafka import free_port, running_tansu
 from llmops_common.settings import PlatformSettings
+from tests.bench.report import bench_broker, percentile, table, verdict
 
 EVENT_BYTES = 1024
 BATCH_SIZE = 500
@@ -359,56 +358,28 @@ async def measure_rounds(
     return result
 
 
-def percentile(values: Sequence[float], q: float) -> float:
-    """The `q`-th percentile (0-100), by nearest rank."""
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered)) - 1))]
-
-
 def render(result: BenchResult, config: BenchConfig) -> str:
     """The results as a plain-text table."""
     rows = [("metric", "raw aiokafka", "our layer", "ratio", "goal", "result")]
     for metric in ("produce", "consume"):
         raw, ours = result.median(f"{metric} raw"), result.median(f"{metric} ours")
-        goal, verdict = (
+        goal, result_cell = (
             ("-", "-")
             if metric == "produce"
-            else (f">= {CONSUME_GOAL:.0%} of raw", "PASS" if ours >= CONSUME_GOAL * raw else "MISS")
+            else (f">= {CONSUME_GOAL:.0%} of raw", verdict(ours >= CONSUME_GOAL * raw))
         )
-        rows.append((f"{metric} (events/s)", f"{raw:,.0f}", f"{ours:,.0f}", f"{ours / raw:.0%}", goal, verdict))
+        rows.append((f"{metric} (events/s)", f"{raw:,.0f}", f"{ours:,.0f}", f"{ours / raw:.0%}", goal, result_cell))
     for label, trips in (("", result.round_trips), (" idle", result.idle_round_trips)):
         p50, p99 = (percentile(trips, q) * 1000 for q in (50, 99))
-        rows.append(
-            (
-                f"request/reply{label} p50",
-                "-",
-                f"{p50:.2f} ms",
-                "-",
-                f"< {REPLY_P50_GOAL_MS:g} ms",
-                "PASS" if p50 < REPLY_P50_GOAL_MS else "MISS",
-            )
-        )
+        goal = f"< {REPLY_P50_GOAL_MS:g} ms"
+        rows.append((f"request/reply{label} p50", "-", f"{p50:.2f} ms", "-", goal, verdict(p50 < REPLY_P50_GOAL_MS)))
         rows.append((f"request/reply{label} p99", "-", f"{p99:.2f} ms", "-", "-", "-"))
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    lines = [" | ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows]
-    lines.insert(1, "-+-".join("-" * width for width in widths))
     header = (
         f"{config.events:,} events of {EVENT_BYTES} B, {config.partitions} partitions, median of "
         f"{config.rounds} rounds; request/reply: {len(result.round_trips)} back to back after "
         f"{config.warmup} warm-up, then {len(result.idle_round_trips)} idle (0-400 ms apart)"
     )
-    return "\n".join([header, *lines])
-
-
-@contextlib.contextmanager
-def bench_broker() -> Iterator[str]:
-    """`LLMOPS_BENCH_KAFKA_BOOTSTRAP`, or a Tansu broker of the benchmark's own on a free port."""
-    if bootstrap := os.environ.get("LLMOPS_BENCH_KAFKA_BOOTSTRAP"):
-        yield bootstrap
-        return
-    port = free_port()
-    with running_tansu(port):
-        yield f"127.0.0.1:{port}"
+    return table(header, rows)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -9,7 +9,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.bench.bench_bus import BenchConfig, bench_broker, render, run_benchmark
+from tests.bench.bench_bus import BenchConfig, render, run_benchmark
+from tests.bench.report import bench_broker
 
 
 @pytest.fixture(scope="module")
