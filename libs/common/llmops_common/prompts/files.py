@@ -29,6 +29,7 @@ from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
+from pydantic_core import ErrorDetails
 
 from ..errors import PermanentError
 from ..events.data import ChatMessage
@@ -166,17 +167,26 @@ def _yaml_error(source: str, error: yaml.YAMLError) -> PromptFileError:
 
 def _schema_error(source: str, text: str, error: ValidationError) -> PromptFileError:
     root = yaml.compose(text, Loader=yaml.SafeLoader)
-    problems = []
-    for problem in error.errors():
-        location = _location(problem["loc"])
-        line = _line_of(root, problem["loc"])
-        problems.append({"location": location or "(file)", "line": line, "problem": problem["msg"]})
-    lines = [
-        f"  {p['location']}" + (f" (line {p['line']})" if p["line"] else "") + f": {p['problem']}" for p in problems
+    problems = [
+        {"location": _location(p["loc"]), "line": _line_of(root, p["loc"]), "problem": _problem_text(p)}
+        for p in error.errors()
     ]
     count = f"{len(problems)} problem" + ("s" if len(problems) > 1 else "")
-    message = f"{source}: not a valid prompt file ({count}):\n" + "\n".join(lines)
-    return PromptFileError(message, detail={"file": source, "problems": problems})
+    lines = [f"\n  {_problem_line(p)}" for p in problems]
+    return PromptFileError(
+        f"{source}: not a valid prompt file ({count}):{''.join(lines)}", detail={"file": source, "problems": problems}
+    )
+
+
+def _problem_text(problem: ErrorDetails) -> str:
+    # A check of our own reads better without pydantic's "Value error, " in front.
+    reason = problem.get("ctx", {}).get("error")
+    return str(reason) if problem["type"] == "value_error" and reason is not None else problem["msg"]
+
+
+def _problem_line(problem: dict[str, Any]) -> str:
+    where = problem["location"] + (f" (line {problem['line']})" if problem["line"] else "")
+    return f"{where}: {problem['problem']}" if where else problem["problem"]
 
 
 def _location(loc: tuple[int | str, ...]) -> str:
@@ -190,12 +200,10 @@ def _location(loc: tuple[int | str, ...]) -> str:
 def _line_of(node: yaml.Node | None, loc: tuple[int | str, ...]) -> int | None:
     """The line of the YAML node at `loc`, or of its nearest ancestor that exists (a missing key).
 
-    None for a problem of the whole file, where line 1 would only mislead.
+    None for a problem of the whole file or a missing top-level key, where line 1 would only mislead.
     """
-    if not loc:
-        return None
-    found = node
-    for part in loc:
+    found = _child(node, loc[0]) if loc else None
+    for part in loc[1:]:
         child = _child(found, part)
         if child is None:
             break

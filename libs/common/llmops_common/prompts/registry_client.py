@@ -75,9 +75,7 @@ class PromptRegistryClient:
             if cursor is None:
                 return
 
-    def move_label(
-        self, name: str, label: str, version: int, *, expected_version: int | None = None
-    ) -> dict[str, Any]:
+    def move_label(self, name: str, label: str, version: int, *, expected_version: int | None = None) -> dict[str, Any]:
         """Points `label` at `version`; `expected_version` is where the caller saw it (0: nowhere)."""
         body = {"version": version, "expected_version": expected_version}
         return self._call("PUT", f"{_path(name)}/labels/{quote(label, safe='')}", json=body)
