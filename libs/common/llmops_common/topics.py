@@ -12,6 +12,8 @@ from typing import Literal
 from .events import (
     AlertFiredV1,
     AlertResolvedV1,
+    ApiKeyIssuedV1,
+    ApiKeyRevokedV1,
     DatasetSealedV1,
     DocumentErasedV1,
     DocumentIngestedV1,
@@ -102,6 +104,15 @@ PROMPTS = TopicSpec(
     # order, so that of two concurrent writes the first one in the log wins, everywhere.
     partitions=1,
 )
+AUTH_KEYS = TopicSpec(
+    "llmops.auth.keys",
+    "API keys as they are issued and revoked, as salted hashes; every service with an API replays it.",
+    "key_id",
+    (ApiKeyIssuedV1, ApiKeyRevokedV1),
+    ("cli",),
+    ("model_server", "prompt_registry", "feedback_collector", "ingestion"),
+    cleanup_policy="compact",
+)
 TRAINING_REQUESTS = TopicSpec(
     "llmops.training.requests",
     "Requests for a LoRA fine-tune.",
@@ -187,6 +198,7 @@ CATALOG: tuple[TopicSpec, ...] = (
     DATA_DOCUMENTS,
     DATA_DATASETS,
     PROMPTS,
+    AUTH_KEYS,
     TRAINING_REQUESTS,
     TRAINING_COMPLETED,
     EVAL_COMPLETED,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .alerts import AlertFiredV1, AlertResolvedV1
+from .auth import ApiKeyIssuedV1, ApiKeyRevokedV1
 from .base import ArtifactRef, Event
 from .data import DatasetSealedV1, DocumentErasedV1, DocumentIngestedV1, RecordSubmittedV1
 from .feedback import FeedbackSubmittedV1
@@ -34,6 +35,8 @@ EVENT_MODELS: dict[str, type[Event]] = {
         FeedbackSubmittedV1,
         AlertFiredV1,
         AlertResolvedV1,
+        ApiKeyIssuedV1,
+        ApiKeyRevokedV1,
     )
 }
 """Every event type the platform publishes, by its CloudEvents type."""
@@ -42,6 +45,8 @@ __all__ = [
     "EVENT_MODELS",
     "AlertFiredV1",
     "AlertResolvedV1",
+    "ApiKeyIssuedV1",
+    "ApiKeyRevokedV1",
     "ArtifactRef",
     "DatasetSealedV1",
     "DocumentErasedV1",

@@ -17,7 +17,10 @@ def error_response(status: int, code: str, message: str, detail: object | None =
 
 async def _platform_error(_: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, LlmopsError)  # noqa: S101 - registered for this class only
-    return error_response(error.status_code, error.code, error.message, error.detail)
+    response = error_response(error.status_code, error.code, error.message, error.detail)
+    if error.status_code == 401:
+        response.headers["WWW-Authenticate"] = "Bearer"  # RFC 6750: say which scheme to use
+    return response
 
 
 async def _validation_error(_: Request, error: Exception) -> JSONResponse:

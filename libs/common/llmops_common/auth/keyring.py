@@ -1,0 +1,72 @@
+"""The API keys a service accepts, built from `llmops.auth.keys`, and who a request's key belongs to."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..errors import UnauthorizedError
+from ..events import ApiKeyIssuedV1, ApiKeyRevokedV1
+from .api_keys import parse_token, secret_matches
+
+ADMIN = "admin"
+UNKNOWN_OR_REVOKED = "unknown or revoked API key"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The holder of a valid key: its tenant, roles, models and limits."""
+
+    key_id: str
+    tenant: str
+    roles: frozenset[str]
+    models: frozenset[str]
+    rpm: int | None = None
+    tpm: int | None = None
+    max_input_tokens: int | None = None
+
+    @property
+    def is_admin(self) -> bool:
+        """Whether the key has the admin role (it may move protected prompt labels)."""
+        return ADMIN in self.roles
+
+    def may_call(self, model: str) -> bool:
+        """Whether the key may call `model`; a key that lists no models may call every one."""
+        return not self.models or model in self.models
+
+
+class KeyRing:
+    """Issued keys by id; a revoked key stays refused, even if an issue of the same id comes later."""
+
+    def __init__(self) -> None:
+        self._keys: dict[str, ApiKeyIssuedV1] = {}
+        self._revoked: set[str] = set()
+
+    def apply(self, event: ApiKeyIssuedV1 | ApiKeyRevokedV1) -> None:
+        """Takes in one event of `llmops.auth.keys`, in log order."""
+        if isinstance(event, ApiKeyRevokedV1):
+            self._revoked.add(event.key_id)
+            self._keys.pop(event.key_id, None)
+        elif event.key_id not in self._revoked:
+            self._keys[event.key_id] = event
+
+    def authenticate(self, authorization: str | None) -> Principal:
+        """The principal of an `Authorization: Bearer <token>` header, or `UnauthorizedError`."""
+        if not authorization:
+            raise UnauthorizedError("missing API key: send Authorization: Bearer <key>")
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise UnauthorizedError("the Authorization header must be: Bearer <key>")
+        key_id, secret = parse_token(token.strip())
+        key = self._keys.get(key_id)
+        # One message for unknown, revoked and wrong: a caller learns nothing about which ids exist.
+        if key is None or not secret_matches(key.salt, secret, key.key_hash):
+            raise UnauthorizedError(UNKNOWN_OR_REVOKED)
+        return Principal(
+            key_id=key.key_id,
+            tenant=key.tenant,
+            roles=frozenset(key.roles),
+            models=frozenset(key.models),
+            rpm=key.rpm,
+            tpm=key.tpm,
+            max_input_tokens=key.max_input_tokens,
+        )

@@ -1,0 +1,84 @@
+"""`llmops keys create|revoke`: API keys, published on `llmops.auth.keys` for every service to pick up."""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import json
+from datetime import UTC, datetime
+from typing import Annotated
+
+import typer
+
+from ..auth.api_keys import issue_key
+from ..events import ApiKeyRevokedV1, Event
+from ..kafka.admin import catalog_topics, create_topics
+from ..kafka.broker import build_broker
+from ..kafka.publisher import EventPublisher
+from ..settings import PlatformSettings
+from ..topics import AUTH_KEYS
+
+keys_app = typer.Typer(
+    help="Create and revoke API keys; running services take them up without a restart.", no_args_is_help=True
+)
+
+
+async def publish(settings: PlatformSettings, event: Event) -> None:
+    """Publishes one event and waits until the broker has it."""
+    if settings.kafka_create_topics:
+        await create_topics(settings, [t for t in catalog_topics(settings) if t.name == AUTH_KEYS.name])
+    broker = build_broker(settings, client_id="llmops-cli")
+    await broker.connect()
+    try:
+        await EventPublisher(broker, "cli").publish(event)
+    finally:
+        await broker.stop()
+
+
+@keys_app.command()
+def create(
+    tenant: Annotated[str, typer.Option(help="The tenant the key belongs to.")],
+    role: Annotated[list[str], typer.Option(help="A role, e.g. admin (may move protected prompt labels).")] = [],  # noqa: B006
+    model: Annotated[list[str], typer.Option(help="A deployed model the key may call; none means all.")] = [],  # noqa: B006
+    rpm: Annotated[int | None, typer.Option(help="Requests per minute.", min=1)] = None,
+    tpm: Annotated[int | None, typer.Option(help="Tokens per minute.", min=1)] = None,
+    max_input_tokens: Annotated[int | None, typer.Option(help="Most input tokens per request.", min=1)] = None,
+    description: Annotated[str, typer.Option(help="What the key is for.")] = "",
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON object for scripts.")] = False,
+) -> None:
+    """Creates a key and prints it once: only its salted hash is stored."""
+    token, event = issue_key(
+        tenant,
+        roles=role,
+        models=model,
+        rpm=rpm,
+        tpm=tpm,
+        max_input_tokens=max_input_tokens,
+        issued_by=getpass.getuser(),
+        description=description,
+    )
+    asyncio.run(publish(PlatformSettings(), event))
+    if as_json:
+        typer.echo(
+            json.dumps(
+                {"key": token, "key_id": event.key_id, "tenant": tenant, "roles": event.roles, "models": event.models}
+            )
+        )
+        return
+    typer.echo(f"key:     {token}")
+    typer.echo(
+        f"id:      {event.key_id}   tenant: {tenant}   roles: {', '.join(event.roles) or '-'}"
+        f"   models: {', '.join(event.models) or 'all'}"
+    )
+    typer.echo("Keep the key now: it is not stored and cannot be shown again.", err=True)
+
+
+@keys_app.command()
+def revoke(
+    key_id: Annotated[str, typer.Argument(help="The id `create` printed.")],
+    tenant: Annotated[str, typer.Option(help="The tenant the key belongs to.")],
+) -> None:
+    """Revokes a key on every running service."""
+    event = ApiKeyRevokedV1(key_id=key_id, tenant=tenant, revoked_by=getpass.getuser(), revoked_at=datetime.now(UTC))
+    asyncio.run(publish(PlatformSettings(), event))
+    typer.echo(f"revoked {key_id}")
