@@ -1,14 +1,51 @@
-"""The prompt registry's app: for now its frame (bus, health, metrics); its work lands with its issue."""
+"""The prompt registry's app: its replica of `llmops.prompts`, its key ring, its writer and its routes."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
 from fastapi import FastAPI
 
-from llmops_common.service.app import create_service_app, open_runtime_deps
+from llmops_common.auth.keyring import KeyRing
+from llmops_common.auth.replica import running_key_ring
+from llmops_common.prompts.catalog import PromptCatalog
+from llmops_common.prompts.rendering import PromptRenderer
+from llmops_common.service.app import create_service_app
+from llmops_common.service.replicas import running_replica
+from llmops_common.service.runtime import ServiceRuntime
+from llmops_common.topics import PROMPTS
 
+from .api import router
+from .service import PromptWriter
 from .settings import Settings
 
 
+@dataclass(frozen=True)
+class Deps:
+    """What the registry's routes use."""
+
+    runtime: ServiceRuntime
+    settings: Settings
+    catalog: PromptCatalog
+    keyring: KeyRing
+    writer: PromptWriter
+    renderer: PromptRenderer
+
+
 def create_app(settings: Settings) -> FastAPI:
-    """The prompt registry's HTTP app, with a lifespan that connects it to Kafka."""
-    return create_service_app(settings, open_runtime_deps)
+    """The registry's HTTP app; it replays the prompts and the API keys before it takes traffic."""
+
+    @asynccontextmanager
+    async def open_deps(runtime: ServiceRuntime) -> AsyncIterator[Deps]:
+        catalog = PromptCatalog()
+        timeout = settings.prompt_replay_timeout_seconds
+        async with (
+            running_key_ring(runtime, replay_timeout=timeout) as keyring,
+            running_replica(runtime, PROMPTS, catalog.apply, replay_timeout=timeout) as replica,
+        ):
+            writer = PromptWriter(catalog, replica, runtime.bus.publisher, settings)
+            yield Deps(runtime, settings, catalog, keyring, writer, PromptRenderer(catalog))
+
+    return create_service_app(settings, open_deps, routers=[router])

@@ -6,6 +6,8 @@ import logging
 
 import typer
 
+from .keys import keys_app
+from .prompts import prompts_app
 from .status import status
 from .topics import topics
 from .up import up
@@ -23,6 +25,8 @@ def quiet_client_logs() -> None:
 app.command()(up)
 app.command()(status)
 app.command()(topics)
+app.add_typer(prompts_app, name="prompts")
+app.add_typer(keys_app, name="keys")
 
 if __name__ == "__main__":
     app()

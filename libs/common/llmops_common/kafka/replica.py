@@ -29,6 +29,10 @@ log = logging.getLogger(__name__)
 Apply = Callable[[Event, Envelope], None]
 """Applies one event to the replica's state, in log order."""
 
+POLL_WAIT_MS = 5
+"""How long a fetch waits at the broker when the topic is quiet: it bounds how late a change is seen,
+and a writer waits that long at most to read its own event back. The cost is a small fetch every few
+milliseconds per replica while nothing changes."""
 REMEMBERED_EVENT_IDS = 10_000
 """Recently applied event ids kept, so a writer that asks late still learns its event was applied."""
 
@@ -36,7 +40,9 @@ REMEMBERED_EVENT_IDS = 10_000
 class TopicReplica:
     """Applies every event of one topic to a state object, in log order, for as long as it runs."""
 
-    def __init__(self, settings: PlatformSettings, topic: TopicSpec, apply: Apply, *, poll_wait_ms: int = 50) -> None:
+    def __init__(
+        self, settings: PlatformSettings, topic: TopicSpec, apply: Apply, *, poll_wait_ms: int = POLL_WAIT_MS
+    ) -> None:
         self._settings = settings
         self._topic = topic
         self._apply = apply
