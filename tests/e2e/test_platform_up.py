@@ -86,6 +86,13 @@ def test_up_runs_every_service_until_ctrl_c(
         assert metrics.status_code == 200
         assert "llmops_http_requests_total" in metrics.text
 
+    # The development key `up` saved opens the prompt registry, whose replica of the keys has it.
+    token = json.loads((Path(platform_env["LLMOPS_DATA_DIR"]) / "dev-key.json").read_text())["token"]
+    registry = f"{services['prompt_registry']['url']}/v1/prompts"
+    prompts = httpx.get(registry, headers={"Authorization": f"Bearer {token}"})
+    assert prompts.status_code == 200, prompts.text
+    assert httpx.get(registry).status_code == 401
+
     marker = f"LLMOPS_DATA_DIR={platform_env['LLMOPS_DATA_DIR']}"
     trainer = [pid for pid, cmd in processes_with_env(marker).items() if cmd.endswith("-m services.trainer")]
     assert len(trainer) == 1

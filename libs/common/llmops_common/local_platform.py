@@ -14,7 +14,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from .auth.dev_key import load_or_issue_dev_key
 from .kafka.admin import catalog_topics, create_topics
+from .kafka.one_shot import publish_once
 from .local_kafka import running_tansu, wait_for_port
 from .settings import REPO_ROOT, SERVICE_NAMES, PlatformSettings
 from .supervisor import ProcessSpec, Supervisor
@@ -78,6 +80,8 @@ def run_platform(
     log_dir = settings.data_dir / "logs"
     with _broker_for(settings, kafka_port, log_dir) as (settings, broker):
         asyncio.run(create_topics(settings, catalog_topics(settings)))
+        _, dev_key, _ = load_or_issue_dev_key(settings.data_dir)
+        asyncio.run(publish_once(settings, dev_key, source="llmops-up"))
         supervisor = Supervisor(service_specs(settings, log_dir))
         supervisor.start_all()
         try:

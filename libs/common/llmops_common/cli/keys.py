@@ -11,28 +11,13 @@ from typing import Annotated
 import typer
 
 from ..auth.api_keys import issue_key
-from ..events import ApiKeyRevokedV1, Event
-from ..kafka.admin import catalog_topics, create_topics
-from ..kafka.broker import build_broker
-from ..kafka.publisher import EventPublisher
+from ..events import ApiKeyRevokedV1
+from ..kafka.one_shot import publish_once
 from ..settings import PlatformSettings
-from ..topics import AUTH_KEYS
 
 keys_app = typer.Typer(
     help="Create and revoke API keys; running services take them up without a restart.", no_args_is_help=True
 )
-
-
-async def publish(settings: PlatformSettings, event: Event) -> None:
-    """Publishes one event and waits until the broker has it."""
-    if settings.kafka_create_topics:
-        await create_topics(settings, [t for t in catalog_topics(settings) if t.name == AUTH_KEYS.name])
-    broker = build_broker(settings, client_id="llmops-cli")
-    await broker.connect()
-    try:
-        await EventPublisher(broker, "cli").publish(event)
-    finally:
-        await broker.stop()
 
 
 @keys_app.command()
@@ -57,7 +42,7 @@ def create(
         issued_by=getpass.getuser(),
         description=description,
     )
-    asyncio.run(publish(PlatformSettings(), event))
+    asyncio.run(publish_once(PlatformSettings(), event, source="llmops-cli"))
     if as_json:
         typer.echo(
             json.dumps(
@@ -80,5 +65,5 @@ def revoke(
 ) -> None:
     """Revokes a key on every running service."""
     event = ApiKeyRevokedV1(key_id=key_id, tenant=tenant, revoked_by=getpass.getuser(), revoked_at=datetime.now(UTC))
-    asyncio.run(publish(PlatformSettings(), event))
+    asyncio.run(publish_once(PlatformSettings(), event, source="llmops-cli"))
     typer.echo(f"revoked {key_id}")

@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from ..auth.dev_key import DEV_TENANT, dev_key_path, load_or_issue_dev_key
 from ..local_platform import PortBusyError, kafka_is_configured, run_platform, wait_for_stop_signal, wait_until_ready
 from ..settings import PlatformSettings
 from .console import console
@@ -31,6 +32,9 @@ def up(
         )
         out.print(health_table(probe_all(settings)))
         out.print("all services ready; Ctrl-C stops everything" if ready else "[yellow]not every service is ready")
+        token, _, _ = load_or_issue_dev_key(settings.data_dir)
+        out.print(f"development key (tenant {DEV_TENANT}, admin): {token}")
+        out.print(f"  kept in {dev_key_path(settings.data_dir)}; try: export LLMOPS_API_KEY={token}")
 
     try:
         code = run_platform(PlatformSettings(), kafka_port=kafka_port, stop=stop, on_started=report)
