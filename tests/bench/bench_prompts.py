@@ -211,12 +211,18 @@ async def measure_writes(config: BenchConfig, settings: Settings, bus: Bus, resu
             target = 1 if n % 2 else 2  # forward to 2, back to 1, and so on
             moved_at = time.perf_counter()
             await writer.move_label(admin, "written", "production", LabelRequest(version=target))
-            while watcher_catalog.get(TENANT, "written", label="production").version != target:  # noqa: ASYNC110 - polling is the measurement
+            while label_target(watcher_catalog, "written", "production") != target:  # noqa: ASYNC110 - polling is the measurement
                 await asyncio.sleep(0.001)
             result.rollback.append(time.perf_counter() - moved_at)
     finally:
         await replica.close()
         await watcher.close()
+
+
+def label_target(catalog: PromptCatalog, name: str, label: str) -> int | None:
+    """Where a label points in a replica's catalog; None while the replica has not seen the prompt or label."""
+    history = catalog.find(TENANT, name)
+    return history.labels.get(label) if history else None
 
 
 async def bare_round_trips(config: BenchConfig, settings: PlatformSettings, count: int) -> list[float]:
