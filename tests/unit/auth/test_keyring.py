@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from llmops_common.auth.api_keys import issue_key, parse_token
-from llmops_common.auth.keyring import KeyRing
+from llmops_common.auth.keyring import KeyRing, Principal
 from llmops_common.errors import UnauthorizedError
 from llmops_common.events import ApiKeyRevokedV1
 
@@ -72,3 +72,59 @@ def test_a_key_without_models_may_call_every_model() -> None:
     keyring.apply(event)
 
     assert keyring.authenticate(f"bearer {token}").may_call("anything")
+
+
+def test_unknown_wrong_and_revoked_keys_get_the_same_answer() -> None:
+    token, event = issue_key("acme", issued_by="ops")
+    other_token, other = issue_key("acme", issued_by="ops")
+    keyring = KeyRing()
+    keyring.apply(event)
+    keyring.apply(other)
+    keyring.apply(revoked(other.key_id))
+    key_id, _ = parse_token(token)
+
+    messages = set()
+    for header in (f"Bearer {token}x", f"Bearer llmops_{'f' * 12}_secret", f"Bearer {other_token}"):
+        with pytest.raises(UnauthorizedError) as caught:
+            keyring.authenticate(header)
+        messages.add(caught.value.message)
+
+    assert messages == {"unknown or revoked API key"}
+    assert keyring.authenticate(f"Bearer {token}").key_id == key_id  # revoking one key leaves the others be
+
+
+def test_a_revocation_read_before_its_issue_still_wins() -> None:
+    token, event = issue_key("acme", issued_by="ops")
+    keyring = KeyRing()
+
+    keyring.apply(revoked(event.key_id))
+    keyring.apply(event)
+
+    with pytest.raises(UnauthorizedError, match="unknown or revoked"):
+        keyring.authenticate(f"Bearer {token}")
+
+
+@pytest.mark.parametrize("header", ["", "Bearer", "Bearer   ", "Token abc"])
+def test_an_empty_or_foreign_scheme_is_unauthorized(header: str) -> None:
+    with pytest.raises(UnauthorizedError, match=r"missing API key|must be: Bearer"):
+        KeyRing().authenticate(header)
+
+
+def test_the_principal_carries_the_keys_limits_and_models() -> None:
+    token, event = issue_key("acme", models=["a", "b"], rpm=10, tpm=2000, max_input_tokens=512, issued_by="ops")
+    keyring = KeyRing()
+    keyring.apply(event)
+
+    principal = keyring.authenticate(f"Bearer {token}")
+
+    assert principal == Principal(
+        key_id=event.key_id,
+        tenant="acme",
+        roles=frozenset(),
+        models=frozenset({"a", "b"}),
+        rpm=10,
+        tpm=2000,
+        max_input_tokens=512,
+    )
+    assert not principal.is_admin
+    assert (principal.may_call("a"), principal.may_call("c")) == (True, False)

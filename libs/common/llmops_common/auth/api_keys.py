@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -12,6 +13,7 @@ from ..errors import UnauthorizedError
 from ..events import ApiKeyIssuedV1
 
 TOKEN_PREFIX = "llmops"  # noqa: S105 - the public prefix of every token, not a secret
+_KEY_ID = re.compile(r"[0-9a-f]{12}")
 
 
 def issue_key(
@@ -48,7 +50,7 @@ def parse_token(token: str) -> tuple[str, str]:
     """The key id and the secret of a token; `UnauthorizedError` when it is not one of ours."""
     prefix, _, rest = token.partition("_")
     key_id, _, secret = rest.partition("_")
-    if prefix != TOKEN_PREFIX or len(key_id) != 12 or not secret:
+    if prefix != TOKEN_PREFIX or not _KEY_ID.fullmatch(key_id) or not secret:
         raise UnauthorizedError("malformed API key: expected llmops_<key id>_<secret>")
     return key_id, secret
 

@@ -10,6 +10,8 @@ from .api_keys import parse_token, secret_matches
 
 ADMIN = "admin"
 UNKNOWN_OR_REVOKED = "unknown or revoked API key"
+# Hashed against when a key id is unknown, so that a miss costs what a wrong secret costs.
+_NO_KEY_SALT, _NO_KEY_HASH = "00" * 16, "00" * 32
 
 
 @dataclass(frozen=True)
@@ -58,8 +60,10 @@ class KeyRing:
             raise UnauthorizedError("the Authorization header must be: Bearer <key>")
         key_id, secret = parse_token(token.strip())
         key = self._keys.get(key_id)
-        # One message for unknown, revoked and wrong: a caller learns nothing about which ids exist.
-        if key is None or not secret_matches(key.salt, secret, key.key_hash):
+        # One message and the same hashing work for unknown, revoked and wrong: neither the answer nor
+        # its timing tells a caller which key ids exist.
+        salt, key_hash = (key.salt, key.key_hash) if key else (_NO_KEY_SALT, _NO_KEY_HASH)
+        if not secret_matches(salt, secret, key_hash) or key is None:
             raise UnauthorizedError(UNKNOWN_OR_REVOKED)
         return Principal(
             key_id=key.key_id,

@@ -23,8 +23,12 @@ keys_app = typer.Typer(
 @keys_app.command()
 def create(
     tenant: Annotated[str, typer.Option(help="The tenant the key belongs to.")],
-    role: Annotated[list[str], typer.Option(help="A role, e.g. admin (may move protected prompt labels).")] = [],  # noqa: B006
-    model: Annotated[list[str], typer.Option(help="A deployed model the key may call; none means all.")] = [],  # noqa: B006
+    role: Annotated[
+        list[str], typer.Option("--role", "--roles", help="A role, e.g. admin (may move protected prompt labels).")
+    ] = [],  # noqa: B006
+    model: Annotated[
+        list[str], typer.Option("--model", "--models", help="A deployed model the key may call; none means all.")
+    ] = [],  # noqa: B006
     rpm: Annotated[int | None, typer.Option(help="Requests per minute.", min=1)] = None,
     tpm: Annotated[int | None, typer.Option(help="Tokens per minute.", min=1)] = None,
     max_input_tokens: Annotated[int | None, typer.Option(help="Most input tokens per request.", min=1)] = None,
