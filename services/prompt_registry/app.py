@@ -12,10 +12,9 @@ from llmops_common.auth.keyring import KeyRing
 from llmops_common.auth.replica import running_key_ring
 from llmops_common.prompts.catalog import PromptCatalog
 from llmops_common.prompts.rendering import PromptRenderer
+from llmops_common.prompts.replica import running_prompt_replica
 from llmops_common.service.app import create_service_app
-from llmops_common.service.replicas import running_replica
 from llmops_common.service.runtime import ServiceRuntime
-from llmops_common.topics import PROMPTS
 
 from .api import router
 from .service import PromptWriter
@@ -39,13 +38,12 @@ def create_app(settings: Settings) -> FastAPI:
 
     @asynccontextmanager
     async def open_deps(runtime: ServiceRuntime) -> AsyncIterator[Deps]:
-        catalog = PromptCatalog()
         timeout = settings.prompt_replay_timeout_seconds
         async with (
             running_key_ring(runtime, replay_timeout=timeout) as keyring,
-            running_replica(runtime, PROMPTS, catalog.apply, replay_timeout=timeout) as replica,
+            running_prompt_replica(runtime, replay_timeout=timeout) as prompts,
         ):
-            writer = PromptWriter(catalog, replica, runtime.bus.publisher, settings)
-            yield Deps(runtime, settings, catalog, keyring, writer, PromptRenderer(catalog))
+            writer = PromptWriter(prompts.catalog, prompts.topic, runtime.bus.publisher, settings)
+            yield Deps(runtime, settings, prompts.catalog, keyring, writer, prompts.renderer)
 
     return create_service_app(settings, open_deps, routers=[router])
