@@ -6,6 +6,7 @@ import logging
 
 import typer
 
+from .ingest import ingest
 from .keys import keys_app
 from .prompts import prompts_app
 from .status import status
@@ -25,6 +26,7 @@ def quiet_client_logs() -> None:
 app.command()(up)
 app.command()(status)
 app.command()(topics)
+app.command()(ingest)
 app.add_typer(prompts_app, name="prompts")
 app.add_typer(keys_app, name="keys")
 
