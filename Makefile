@@ -17,6 +17,7 @@ test: $(VENV)/.installed-dev
 bench: $(VENV)/.installed-dev
 	$(BIN)/python -m tests.bench.bench_bus
 	$(BIN)/python -m tests.bench.bench_prompts
+	$(BIN)/python -m tests.bench.bench_ingestion
 
 schemas: $(VENV)/.installed-dev
 	$(BIN)/python -m llmops_common.contracts write

@@ -1,0 +1,54 @@
+"""The ingestion service's HTTP routes: a batch of records in, the rejects log out."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, status
+from pydantic import ValidationError
+
+from llmops_common.auth.http import CurrentPrincipal
+from llmops_common.errors import PayloadTooLargeError, PermanentError
+from llmops_common.events import RecordSubmittedV1
+
+from .schemas import IngestAccepted, IngestBatch, RejectOut
+
+router = APIRouter(prefix="/v1", tags=["ingestion"])
+
+
+@router.post("/ingest", status_code=status.HTTP_202_ACCEPTED)
+async def ingest(request: Request, principal: CurrentPrincipal) -> IngestAccepted:
+    """Puts a batch of records on `llmops.data.raw` for the pipeline, as other teams' producers do."""
+    deps = request.state.deps
+    cap = deps.settings.ingest_max_body_bytes
+    body = await request.body()
+    if len(body) > cap:
+        raise PayloadTooLargeError(f"the request body is over {cap} bytes", detail={"limit_bytes": cap})
+    try:
+        batch = IngestBatch.model_validate_json(body)
+    except ValidationError as error:
+        raise PermanentError("the request does not match the schema", detail=_problems(error)) from error
+    if len(batch.records) > deps.settings.ingest_max_batch_records:
+        limit = deps.settings.ingest_max_batch_records
+        raise PayloadTooLargeError(f"a batch holds at most {limit} records", detail={"limit_records": limit})
+    events = [_event(principal.tenant, index, record.model_dump()) for index, record in enumerate(batch.records)]
+    await deps.runtime.bus.publisher.publish_many(events)
+    return IngestAccepted(accepted=len(events), record_ids=[event.record_id for event in events])
+
+
+@router.get("/rejects")
+async def rejects(request: Request, principal: CurrentPrincipal) -> list[RejectOut]:
+    """The tenant's rejects log: every record the pipeline refused, and why."""
+    return [RejectOut(**row) for row in request.state.deps.ingestion.store.rejects(principal.tenant)]
+
+
+def _event(tenant: str, index: int, fields: dict[str, object]) -> RecordSubmittedV1:
+    try:
+        return RecordSubmittedV1.model_validate({**fields, "tenant": tenant})
+    except ValidationError as error:
+        raise PermanentError(f"record {index} is not valid", detail=_problems(error, f"records.{index}")) from error
+
+
+def _problems(error: ValidationError, prefix: str = "") -> list[dict[str, str]]:
+    return [
+        {"location": ".".join([prefix, *(str(part) for part in problem["loc"])]).strip("."), "problem": problem["msg"]}
+        for problem in error.errors()
+    ]

@@ -1,0 +1,5 @@
+"""PII redaction: typed placeholders in place of emails, phones, cards, IBANs, IPs and national ids.
+
+`types` holds the `Redactor` protocol; `regex_redactor` is the default engine and
+`presidio_redactor` wraps Presidio when it is installed; `engine` picks one.
+"""

@@ -1,0 +1,61 @@
+"""What the ingestion service does with one raw record: clean it, then publish, keep or log what is left."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from llmops_common.events import DocumentIngestedV1, RecordSubmittedV1
+from llmops_common.kafka.publisher import EventPublisher
+
+from .datasets import Example
+from .pipeline.outcomes import CleanRecord, Outcome, Rejected
+from .pipeline.pipeline import IngestionPipeline
+from .store import IngestionStore
+
+DEFAULT_DATASET = "default"
+"""Where an example goes when its record names no dataset."""
+
+
+@dataclass(frozen=True)
+class Ingestion:
+    """The pipeline, the service's store, and where clean documents are published."""
+
+    pipeline: IngestionPipeline
+    store: IngestionStore
+    publisher: EventPublisher
+
+    async def ingest(self, record: RecordSubmittedV1, event_id: str) -> Outcome:
+        """Runs one record through the pipeline and acts on its outcome."""
+        outcome = self.pipeline.process(record)
+        if isinstance(outcome, Rejected):
+            self.store.log_reject(
+                outcome.tenant, outcome.record_id, outcome.source, outcome.reason.value, outcome.detail
+            )
+        elif isinstance(outcome, CleanRecord) and outcome.kind == "document":
+            await self._publish_document(outcome)
+        elif isinstance(outcome, CleanRecord):
+            self.store.add_example(outcome.tenant, outcome.dataset or DEFAULT_DATASET, example_of(outcome), event_id)
+        return outcome
+
+    async def _publish_document(self, clean: CleanRecord) -> None:
+        version = self.store.next_document_version(clean.doc_id, clean.tenant, clean.content_sha256)
+        if version is None:
+            return  # the same content again: the index has it already
+        await self.publisher.publish(
+            DocumentIngestedV1(
+                doc_id=clean.doc_id,
+                version=version,
+                tenant=clean.tenant,
+                source=clean.source,
+                text=clean.text or "",
+                metadata=clean.metadata,
+            )
+        )
+
+
+def example_of(clean: CleanRecord) -> Example:
+    """The dataset row of a clean example."""
+    messages = None if clean.messages is None else tuple((m.role, m.content) for m in clean.messages)
+    return Example(
+        clean.record_id, clean.source, clean.prompt, clean.completion, messages, tuple(sorted(clean.metadata.items()))
+    )
