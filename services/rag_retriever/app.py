@@ -1,4 +1,4 @@
-"""The RAG retriever's app: for now its frame (bus, health, metrics) and its Qdrant vector store."""
+"""The RAG retriever's app: the embedding model and the chunk index, fed by documents, answering requests."""
 
 from __future__ import annotations
 
@@ -7,32 +7,36 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from fastapi import FastAPI
-from qdrant_client import QdrantClient
 
 from llmops_common.service.app import create_service_app
-from llmops_common.service.owned_store import owned_store
 from llmops_common.service.runtime import ServiceRuntime
-from llmops_common.storage.vectors import open_vector_store, vector_store_ready
 
+from .handlers import RetrieverHandlers
+from .retriever import Retriever, open_retriever
 from .settings import Settings
 
 
 @dataclass(frozen=True)
 class Deps:
-    """What the retriever's handlers and routes use."""
+    """What the retriever's handlers use."""
 
     runtime: ServiceRuntime
-    vectors: QdrantClient
-
-
-@asynccontextmanager
-async def open_deps(runtime: ServiceRuntime) -> AsyncIterator[Deps]:
-    """Opens the vector store (the retriever owns it: embedded Qdrant allows one process)."""
-    vectors = open_vector_store(runtime.settings, runtime.settings.state_dir)
-    with owned_store(runtime, "qdrant", vectors, lambda: vector_store_ready(vectors)):
-        yield Deps(runtime, vectors)
+    retriever: Retriever
 
 
 def create_app(settings: Settings) -> FastAPI:
-    """The retriever's HTTP app, with a lifespan that opens its store and connects it to Kafka."""
+    """The retriever's HTTP app; its lifespan loads the model, opens the index and subscribes."""
+
+    @asynccontextmanager
+    async def open_deps(runtime: ServiceRuntime) -> AsyncIterator[Deps]:
+        retriever = open_retriever(settings.retriever_config(), settings, settings.state_dir)
+        handlers = RetrieverHandlers(retriever, runtime.bus.publisher)
+        runtime.readiness.add("vector_index", retriever.index.ready)
+        try:
+            handlers.subscribe(runtime.bus.consumer)
+            yield Deps(runtime, retriever)
+        finally:
+            handlers.close()
+            retriever.close()
+
     return create_service_app(settings, open_deps)

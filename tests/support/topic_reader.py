@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
 
@@ -36,6 +37,15 @@ async def eventually(predicate: object, timeout: float = 10.0, interval: float =
     """Waits until `predicate()` is true, or fails the test."""
     deadline = time.monotonic() + timeout
     while not predicate():  # type: ignore[operator]
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout:g}s")
+        await asyncio.sleep(interval)
+
+
+async def eventually_async(check: Callable[[], Awaitable[bool]], timeout: float = 10.0, interval: float = 0.2) -> None:
+    """Waits until `await check()` is true, or fails the test."""
+    deadline = time.monotonic() + timeout
+    while not await check():
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not met within {timeout:g}s")
         await asyncio.sleep(interval)

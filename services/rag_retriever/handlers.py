@@ -1,0 +1,77 @@
+"""The retriever's subscriptions: documents to index or erase, and retrieval requests to answer.
+
+The model runs on a worker thread, one call at a time, so the event loop keeps answering Kafka while a
+batch of chunks is embedded. Requests are latency-sensitive: each is taken as it arrives.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
+
+from llmops_common.errors import PermanentError
+from llmops_common.events import DocumentErasedV1, DocumentIngestedV1, RetrievalAnsweredV1, RetrievalRequestedV1
+from llmops_common.events.retrieval import RetrievedChunk
+from llmops_common.kafka.consumer import EventConsumer, EventContext
+from llmops_common.kafka.publisher import EventPublisher
+from llmops_common.kafka.request_reply import send_reply
+from llmops_common.topics import DATA_DOCUMENTS, RETRIEVAL_REQUESTS
+
+from .retriever import DocumentText, Retriever
+
+GROUP = "rag_retriever"
+T = TypeVar("T")
+
+
+class RetrieverHandlers:
+    """Runs the retriever's work off the event loop and answers requests."""
+
+    def __init__(self, retriever: Retriever, publisher: EventPublisher) -> None:
+        self._retriever = retriever
+        self._publisher = publisher
+        self._model_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="retriever-model")
+
+    def subscribe(self, consumer: EventConsumer) -> None:
+        """Registers both subscriptions."""
+        consumer.subscribe(DATA_DOCUMENTS, [DocumentIngestedV1, DocumentErasedV1], self.on_document, group_id=GROUP)
+        consumer.subscribe(
+            RETRIEVAL_REQUESTS, [RetrievalRequestedV1], self.on_request, group_id=GROUP, latency_sensitive=True
+        )
+
+    async def on_document(self, event: DocumentIngestedV1 | DocumentErasedV1, context: EventContext) -> None:
+        """Indexes a new document version (replacing its old chunks), or removes an erased document."""
+        if isinstance(event, DocumentErasedV1):
+            await self._on_model_thread(self._retriever.erase_document, event.tenant, event.doc_id)
+            return
+        document = DocumentText(event.tenant, event.doc_id, event.version, event.text, event.metadata)
+        await self._on_model_thread(self._retriever.index_document, document)
+
+    async def on_request(self, request: RetrievalRequestedV1, context: EventContext) -> None:
+        """Answers with the tenant's top chunks, or with the reason it cannot."""
+        try:
+            hits = await self._on_model_thread(self._retriever.search, request.tenant, request.query, request.top_k)
+        except PermanentError as error:
+            await send_reply(
+                self._publisher, context, RetrievalAnsweredV1(request_id=request.request_id, error=error.message)
+            )
+            return
+        chunks = [
+            RetrievedChunk(
+                doc_id=hit.doc_id,
+                chunk_index=hit.chunk_index,
+                text=hit.text,
+                score=hit.score,
+                metadata=dict(hit.metadata),
+            )
+            for hit in hits
+        ]
+        await send_reply(self._publisher, context, RetrievalAnsweredV1(request_id=request.request_id, chunks=chunks))
+
+    def close(self) -> None:
+        """Lets the model thread finish what it runs, then stops it."""
+        self._model_thread.shutdown(wait=True)
+
+    async def _on_model_thread(self, call: Callable[..., T], *args: object) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._model_thread, call, *args)

@@ -1,0 +1,108 @@
+"""The retriever's domain logic without Kafka or HTTP: documents in, chunks stored; queries in, chunks out."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from llmops_common.settings import PlatformSettings
+
+from .chunking import Chunk, Chunker
+from .config import RetrieverConfig
+from .embedding import Embedder, SentenceTransformerEmbedder, Vectors
+from .engines.opening import open_engine
+from .engines.protocol import CollectionSpec, SearchMode
+from .index import ChunkHit, ChunkIndex, SearchSettings, collection_name
+from .model_files import load_tokenizer, locate_model
+from .sparse import Bm25Encoder, Bm25Params
+from .tenancy import TenantScope
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentText:
+    """A version of a document to index, as the `llmops.data.documents` event carries it."""
+
+    tenant: str
+    doc_id: str
+    version: int
+    text: str
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+
+
+class Retriever:
+    """Chunks, embeds and stores documents, and searches them, always within one tenant."""
+
+    def __init__(
+        self,
+        chunker: Chunker,
+        embedder: Embedder,
+        keywords: Bm25Encoder,
+        index: ChunkIndex,
+        default_mode: SearchMode = "hybrid",
+    ) -> None:
+        self.chunker = chunker
+        self.embedder = embedder
+        self.keywords = keywords
+        self.index = index
+        self.default_mode = default_mode
+
+    def index_documents(self, documents: Sequence[DocumentText]) -> list[int]:
+        """Indexes each document, replacing its earlier chunks; returns the chunk count of each.
+
+        The chunks of all the documents are embedded together, so a batch of short documents still
+        fills the model's batches. Every tenant is checked before any work is done.
+        """
+        for document in documents:
+            TenantScope.of(document.tenant)
+        chunked = [self.chunker.split(document.text) for document in documents]
+        vectors = self.embedder.embed_documents([chunk.text for chunks in chunked for chunk in chunks])
+        written, first = [], 0
+        for document, chunks in zip(documents, chunked, strict=True):
+            rows = vectors[first : first + len(chunks)]
+            first += len(chunks)
+            written.append(self._replace(document, chunks, rows))
+        return written
+
+    def index_document(self, document: DocumentText) -> int:
+        """Indexes one document; see `index_documents`."""
+        return self.index_documents([document])[0]
+
+    def erase_document(self, tenant: str | None, doc_id: str) -> None:
+        """Removes every chunk of the tenant's document (right to erasure, or a deleted document)."""
+        self.index.delete_document(tenant, doc_id)
+
+    def search(self, tenant: str | None, query: str, top_k: int = 5, mode: SearchMode | None = None) -> list[ChunkHit]:
+        """The tenant's `top_k` chunks for `query`; the tenant is checked before the query is embedded."""
+        scope = TenantScope.of(tenant)
+        mode = mode or self.default_mode
+        dense = self.embedder.embed_query(query) if mode != "sparse" else None
+        sparse = self.keywords.encode_query(query) if mode != "dense" else None
+        return self.index.search(scope.tenant, dense, sparse, top_k, mode)
+
+    def close(self) -> None:
+        """Releases the store."""
+        self.index.close()
+
+    def _replace(self, document: DocumentText, chunks: Sequence[Chunk], rows: Vectors) -> int:
+        sparse = [self.keywords.encode_document_tokens(chunk.token_ids) for chunk in chunks]
+        return self.index.replace_document(
+            document.tenant, document.doc_id, document.version, chunks, rows, sparse, document.metadata
+        )
+
+
+def open_retriever(
+    config: RetrieverConfig, settings: PlatformSettings, state_dir: Path, embedder: Embedder | None = None
+) -> Retriever:
+    """Loads the model (unless `embedder` is given) and opens its collection; close the retriever after use."""
+    files = locate_model(config.embedding_model)
+    if embedder is None:
+        embedder = SentenceTransformerEmbedder.load(files, config.embedding_device, config.embedding_batch_size)
+    tokenizer = load_tokenizer(files)
+    chunker = Chunker(tokenizer, config.chunk_tokens, config.chunk_overlap_tokens, embedder.max_tokens)
+    keywords = Bm25Encoder(tokenizer, Bm25Params(config.bm25_k1, config.bm25_b, config.bm25_avg_chunk_tokens))
+    spec = CollectionSpec(collection_name(embedder.model_slug), embedder.dimension)
+    engine = open_engine(settings, state_dir, spec, config.embedded_engine, config.optimize_after_chunks)
+    search = SearchSettings(config.hybrid_candidates, config.rrf_k, config.tenant_idf)
+    return Retriever(chunker, embedder, keywords, ChunkIndex(engine, search), config.default_search_mode)

@@ -1,0 +1,373 @@
+"""Benchmarks the retriever's stores and model, and prints a table: search latency at 100k chunks on
+Qdrant Edge and on qdrant-client's local mode, Edge's optimizer runs, query embedding, the in-process
+retrieval round trip (embedding included), and indexing throughput with real embeddings.
+
+Run it with `python -m tests.bench.bench_vector_search [--chunks N] [--local-chunks N] ...`.
+
+Search is measured on synthetic chunks: random unit 384-d vectors and Zipf-distributed sparse
+vectors over the tokenizer's 30k word pieces, written through the engine in batches of 1,000. Four
+chunks in five belong to the tenant that is queried and the rest to four others, so every query
+filters. Edge is measured with every point still unindexed (brute force), after one `optimize()`,
+and after loading in steps with an `optimize()` after each, as the retriever does. Indexing
+throughput runs the real pipeline (chunk, embed with MiniLM, BM25, replace per document) over the
+shipped QA documents, repeated.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+import warnings
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from llmops_common.settings import PlatformSettings
+from services.rag_retriever.chunking import Chunker
+from services.rag_retriever.config import EmbeddedEngine, RetrieverConfig
+from services.rag_retriever.embedding import SentenceTransformerEmbedder, Vectors
+from services.rag_retriever.engines.opening import open_engine
+from services.rag_retriever.engines.protocol import CollectionSpec, SearchMode, StoredChunk, VectorEngine
+from services.rag_retriever.index import ChunkIndex, chunk_payload
+from services.rag_retriever.model_files import DEFAULT_EMBEDDING_MODEL, load_tokenizer, locate_model
+from services.rag_retriever.retriever import DocumentText, Retriever, open_retriever
+from services.rag_retriever.sparse import Bm25Encoder, SparseVector
+from tests.bench.report import percentile, table, verdict
+
+DIMENSION = 384
+VOCABULARY = 30_522
+WRITE_BATCH = 1_000
+TENANT = "acme"
+OTHER_TENANTS = ("t1", "t2", "t3", "t4")
+MODES: tuple[SearchMode, ...] = ("dense", "hybrid")
+ROUND_TRIP_P50_GOAL_MS, ROUND_TRIP_P99_GOAL_MS = 20.0, 50.0
+QA_DIR = Path(__file__).resolve().parents[1] / "data" / "rag"
+
+
+@dataclass(frozen=True)
+class BenchConfig:
+    """What one run measures."""
+
+    chunks: int = 100_000
+    local_chunks: int = 100_000
+    queries: int = 300
+    local_queries: int = 20
+    warmup: int = 10
+    optimize_step: int = 10_000
+    corpus_docs: int = 1_000
+    embed_queries: int = 200
+    top_k: int = 5
+    device: str | None = None
+
+
+@dataclass
+class SearchFigures:
+    """One store in one state: how fast chunks were written, and each search's seconds per mode."""
+
+    store: str
+    state: str
+    chunks: int
+    write_rate: float
+    latencies: dict[str, list[float]] = field(default_factory=dict)
+
+
+@dataclass
+class BenchResult:
+    """Every figure of a run."""
+
+    searches: list[SearchFigures] = field(default_factory=list)
+    optimize_once: float = 0.0
+    optimize_steps: list[float] = field(default_factory=list)
+    query_embedding: list[float] = field(default_factory=list)
+    round_trips: list[float] = field(default_factory=list)
+    indexing: dict[str, float] = field(default_factory=dict)
+    embedding_rate: float = 0.0
+
+
+@dataclass(frozen=True)
+class Store:
+    """A collection's engine, written in bulk, and the chunk index over it, which is searched."""
+
+    engine: VectorEngine
+    index: ChunkIndex
+
+
+class SyntheticChunks:
+    """Reproducible random chunks and queries of the shape the retriever stores."""
+
+    def __init__(self, seed: int = 0) -> None:
+        self._rng = np.random.default_rng(seed)
+
+    def batch(self, first: int, count: int) -> list[StoredChunk]:
+        """Chunks `first` to `first + count`; four in five belong to `TENANT`."""
+        dense = self._unit_rows(count)
+        return [
+            StoredChunk(
+                id=f"00000000-0000-4000-8000-{first + n:012d}",
+                dense=dense[n].tolist(),
+                sparse=self._sparse(int(self._rng.integers(40, 80)), weights=True),
+                payload=chunk_payload(
+                    tenant_of(first + n), f"doc-{(first + n) // 4}", 1, (first + n) % 4, "x" * 600, {}
+                ),
+            )
+            for n in range(count)
+        ]
+
+    def query(self) -> tuple[list[float], SparseVector]:
+        """A query: a random unit vector, and four to eight keyword terms."""
+        return self._unit_rows(1)[0].tolist(), self._sparse(int(self._rng.integers(4, 9)), weights=False)
+
+    def _unit_rows(self, count: int) -> Vectors:
+        rows = self._rng.standard_normal((count, DIMENSION)).astype(np.float32)
+        unit: Vectors = rows / np.linalg.norm(rows, axis=1, keepdims=True)
+        return unit
+
+    def _sparse(self, terms: int, weights: bool) -> SparseVector:
+        # Word frequencies follow Zipf's law: a few terms are in most chunks, most terms in few.
+        indices = sorted({int(term) % VOCABULARY for term in self._rng.zipf(1.3, terms)})
+        values = self._rng.uniform(0.3, 2.0, len(indices)) if weights else np.ones(len(indices))
+        return SparseVector(tuple(indices), tuple(float(value) for value in values))
+
+
+def tenant_of(n: int) -> str:
+    """`TENANT` for four chunks in five, one of `OTHER_TENANTS` for the fifth."""
+    return OTHER_TENANTS[n // 5 % len(OTHER_TENANTS)] if n % 5 == 4 else TENANT
+
+
+@contextmanager
+def opened_store(engine: EmbeddedEngine, folder: Path, optimize_after: int = 1) -> Iterator[Store]:
+    """An empty 384-d collection on `engine` in `folder`, closed on exit."""
+    settings = PlatformSettings(data_dir=folder, qdrant_url=None)
+    opened = open_engine(settings, folder / "state", CollectionSpec("chunks__bench", DIMENSION), engine, optimize_after)
+    store = Store(opened, ChunkIndex(opened))
+    try:
+        yield store
+    finally:
+        store.index.close()
+
+
+def fill(store: Store, data: SyntheticChunks, first: int, count: int) -> float:
+    """Writes `count` synthetic chunks straight through the engine, in bulk; returns chunks/s."""
+    engine = store.engine
+    started = time.perf_counter()
+    for offset in range(first, first + count, WRITE_BATCH):
+        engine.upsert(data.batch(offset, min(WRITE_BATCH, first + count - offset)))
+    return count / (time.perf_counter() - started)
+
+
+def time_searches(
+    index: ChunkIndex, data: SyntheticChunks, config: BenchConfig, queries: int
+) -> dict[str, list[float]]:
+    """Seconds per search, for each mode, after a warm-up."""
+    latencies: dict[str, list[float]] = {}
+    for mode in MODES:
+        trips = []
+        for n in range(config.warmup + queries):
+            dense, sparse = data.query()
+            started = time.perf_counter()
+            index.search(TENANT, dense, sparse, config.top_k, mode)
+            trips.append(time.perf_counter() - started)
+            if n < config.warmup:
+                trips.clear()
+        latencies[mode] = trips
+    return latencies
+
+
+def measure_edge(config: BenchConfig, embedder: SentenceTransformerEmbedder, result: BenchResult, work: Path) -> None:
+    """Edge unindexed, after one optimize, and with the round trip through the real model."""
+    data = SyntheticChunks(seed=1)
+    with opened_store("edge", work / "edge") as store:
+        rate = fill(store, data, 0, config.chunks)
+        result.searches.append(SearchFigures("qdrant-edge", "unindexed", config.chunks, rate))
+        result.searches[-1].latencies = time_searches(store.index, data, config, config.queries)
+        started = time.perf_counter()
+        store.index.optimize()
+        result.optimize_once = time.perf_counter() - started
+        result.searches.append(SearchFigures("qdrant-edge", "optimized once", config.chunks, rate))
+        result.searches[-1].latencies = time_searches(store.index, data, config, config.queries)
+        tokenizer = load_tokenizer(locate_model(DEFAULT_EMBEDDING_MODEL))
+        retriever = Retriever(Chunker(tokenizer), embedder, Bm25Encoder(tokenizer), store.index)
+        result.round_trips = time_round_trips(retriever, config)
+
+
+def measure_edge_in_steps(config: BenchConfig, result: BenchResult, work: Path) -> None:
+    """Edge loaded `optimize_step` chunks at a time, with an optimize after each step."""
+    data = SyntheticChunks(seed=2)
+    with opened_store("edge", work / "edge-steps", optimize_after=config.optimize_step) as store:
+        written, writing = 0, 0.0
+        for first in range(0, config.chunks, config.optimize_step):
+            count = min(config.optimize_step, config.chunks - first)
+            writing += count / fill(store, data, first, count)
+            written += count
+            started = time.perf_counter()
+            if store.index.optimize():
+                result.optimize_steps.append(time.perf_counter() - started)
+        figures = SearchFigures("qdrant-edge", f"optimized every {config.optimize_step:,}", written, written / writing)
+        figures.latencies = time_searches(store.index, data, config, config.queries)
+        result.searches.append(figures)
+
+
+def measure_local(config: BenchConfig, result: BenchResult, work: Path) -> None:
+    """qdrant-client's local mode: every search is brute force, with filters evaluated in Python."""
+    data = SyntheticChunks(seed=3)
+    with warnings.catch_warnings(), opened_store("qdrant-local", work / "local") as store:
+        warnings.filterwarnings("ignore", message="Local mode is not recommended")
+        rate = fill(store, data, 0, config.local_chunks)
+        figures = SearchFigures("qdrant-client local", "brute force", config.local_chunks, rate)
+        figures.latencies = time_searches(store.index, data, config, config.local_queries)
+        result.searches.append(figures)
+
+
+def qa_questions() -> list[str]:
+    """The questions of the shipped QA set."""
+    lines = (QA_DIR / "questions.jsonl").read_text(encoding="utf-8").splitlines()
+    return [json.loads(line)["question"] for line in lines]
+
+
+def qa_corpus(count: int) -> list[DocumentText]:
+    """`count` documents: the shipped QA documents over and over, each copy a document of its own."""
+    lines = (QA_DIR / "documents.jsonl").read_text(encoding="utf-8").splitlines()
+    rows = [json.loads(line) for line in lines]
+    return [
+        DocumentText(TENANT, f"{rows[n % len(rows)]['doc_id']}-{n}", 1, rows[n % len(rows)]["text"])
+        for n in range(count)
+    ]
+
+
+def time_round_trips(retriever: Retriever, config: BenchConfig) -> list[float]:
+    """Seconds per `Retriever.search` in hybrid mode: query embedding, BM25 encoding and the search."""
+    questions, trips = qa_questions(), []
+    for n in range(config.warmup + config.embed_queries):
+        started = time.perf_counter()
+        retriever.search(TENANT, questions[n % len(questions)], config.top_k, "hybrid")
+        trips.append(time.perf_counter() - started)
+    return trips[config.warmup :]
+
+
+def measure_model(config: BenchConfig, embedder: SentenceTransformerEmbedder, result: BenchResult) -> None:
+    """Query embedding latency, and document embedding alone in chunks/s."""
+    questions = qa_questions()
+    for n in range(config.warmup + config.embed_queries):
+        started = time.perf_counter()
+        embedder.embed_query(questions[n % len(questions)])
+        result.query_embedding.append(time.perf_counter() - started)
+    del result.query_embedding[: config.warmup]
+    texts = [document.text for document in qa_corpus(config.corpus_docs)]
+    started = time.perf_counter()
+    embedder.embed_documents(texts)
+    result.embedding_rate = len(texts) / (time.perf_counter() - started)
+
+
+def measure_indexing(
+    config: BenchConfig, engine: EmbeddedEngine, embedder: SentenceTransformerEmbedder, work: Path
+) -> float:
+    """Chunks/s of `Retriever.index_documents` (chunk, embed, BM25, replace) in batches of 64 documents."""
+    settings = PlatformSettings(data_dir=work, qdrant_url=None)
+    retriever = open_retriever(RetrieverConfig(embedded_engine=engine), settings, work / "state", embedder=embedder)
+    documents, chunks = qa_corpus(config.corpus_docs), 0
+    try:
+        started = time.perf_counter()
+        for first in range(0, len(documents), 64):
+            chunks += sum(retriever.index_documents(documents[first : first + 64]))
+        return chunks / (time.perf_counter() - started)
+    finally:
+        retriever.close()
+
+
+def run_benchmark(config: BenchConfig, progress: Callable[[str], None] = print) -> BenchResult:
+    """Runs every measurement and returns the raw figures."""
+    result = BenchResult()
+    embedder = SentenceTransformerEmbedder.load(locate_model(DEFAULT_EMBEDDING_MODEL), config.device)
+    with tempfile.TemporaryDirectory(prefix="llmops-bench-rag-") as tmp:
+        work = Path(tmp)
+        measure_model(config, embedder, result)
+        progress(f"query embedding p50 {percentile(result.query_embedding, 50) * 1000:.2f} ms")
+        for engine in ("edge", "qdrant-local"):
+            result.indexing[engine] = measure_indexing(config, engine, embedder, work / f"indexing-{engine}")
+            progress(f"indexing on {engine}: {result.indexing[engine]:,.0f} chunks/s")
+        measure_edge(config, embedder, result, work)
+        progress(f"edge at {config.chunks:,}: optimize once {result.optimize_once:.1f} s")
+        measure_edge_in_steps(config, result, work)
+        progress(f"edge in steps: {len(result.optimize_steps)} optimize runs")
+        if config.local_chunks:
+            measure_local(config, result, work)
+            progress(f"local mode at {config.local_chunks:,} done")
+    return result
+
+
+def ms(values: Sequence[float], q: float) -> str:
+    """The `q`-th percentile of `values` (seconds) in milliseconds."""
+    return f"{percentile(values, q) * 1000:.2f} ms"
+
+
+def render(result: BenchResult, config: BenchConfig) -> str:
+    """The results as two plain-text tables."""
+    rows = [("store", "state", "chunks", "write (chunks/s)", *(f"{m} {q}" for m in MODES for q in ("p50", "p99")))]
+    for figures in result.searches:
+        cells = [ms(figures.latencies[mode], q) for mode in MODES for q in (50, 99)]
+        rows.append((figures.store, figures.state, f"{figures.chunks:,}", f"{figures.write_rate:,.0f}", *cells))
+    header = (
+        f"Search alone, top {config.top_k}, one tenant holding 4/5 of the chunks; {config.queries} queries per mode "
+        f"({config.local_queries} on local mode) after {config.warmup} warm-up"
+    )
+    trip50, trip99 = (percentile(result.round_trips, q) * 1000 for q in (50, 99))
+    steps = result.optimize_steps or [0.0]
+    model_rows = [
+        ("metric", "value", "goal", "result"),
+        ("query embedding p50 / p99", f"{ms(result.query_embedding, 50)} / {ms(result.query_embedding, 99)}", "-", "-"),
+        (
+            f"embed + hybrid search on Edge at {config.chunks:,}: p50 / p99",
+            f"{trip50:.2f} ms / {trip99:.2f} ms",
+            f"< {ROUND_TRIP_P50_GOAL_MS:g} / < {ROUND_TRIP_P99_GOAL_MS:g} ms (before Kafka)",
+            verdict(trip50 < ROUND_TRIP_P50_GOAL_MS and trip99 < ROUND_TRIP_P99_GOAL_MS),
+        ),
+        (f"Edge optimize of {config.chunks:,} at once (process frozen)", f"{result.optimize_once:.1f} s", "-", "-"),
+        (
+            f"Edge optimize per {config.optimize_step:,} chunks: median / max (process frozen)",
+            f"{np.median(steps):.1f} s / {max(steps):.1f} s",
+            "-",
+            "-",
+        ),
+        ("document embedding alone", f"{result.embedding_rate:,.0f} chunks/s", "-", "-"),
+        *(
+            (f"indexing on {engine} (real embeddings)", f"{rate:,.0f} chunks/s", "-", "-")
+            for engine, rate in result.indexing.items()
+        ),
+    ]
+    model_header = f"Model and pipeline: all-MiniLM-L6-v2, {config.corpus_docs:,} QA documents for indexing"
+    return table(header, rows) + "\n\n" + table(model_header, model_rows)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Parses the arguments, runs the benchmark and prints the tables."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    defaults = BenchConfig()
+    parser.add_argument("--chunks", type=int, default=defaults.chunks, help="chunks in the Edge collections")
+    parser.add_argument(
+        "--local-chunks", type=int, default=defaults.local_chunks, help="chunks in local mode (0: skip)"
+    )
+    parser.add_argument("--queries", type=int, default=defaults.queries, help="timed searches per mode on Edge")
+    parser.add_argument("--local-queries", type=int, default=defaults.local_queries, help="on local mode")
+    parser.add_argument("--optimize-step", type=int, default=defaults.optimize_step, help="chunks per Edge optimize")
+    parser.add_argument("--corpus-docs", type=int, default=defaults.corpus_docs, help="documents for indexing")
+    parser.add_argument("--device", default=None, help="torch device of the model (default: GPU if any)")
+    args = parser.parse_args(argv)
+    config = BenchConfig(
+        chunks=args.chunks,
+        local_chunks=args.local_chunks,
+        queries=args.queries,
+        local_queries=args.local_queries,
+        optimize_step=args.optimize_step,
+        corpus_docs=args.corpus_docs,
+        device=args.device,
+    )
+    print(render(run_benchmark(config), config))
+
+
+if __name__ == "__main__":
+    main()
