@@ -18,6 +18,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python -m tests.bench.bench_bus
 	$(BIN)/python -m tests.bench.bench_prompts
 	$(BIN)/python -m tests.bench.bench_ingestion
+	$(BIN)/python -m tests.bench.bench_vector_search
 
 schemas: $(VENV)/.installed-dev
 	$(BIN)/python -m llmops_common.contracts write
