@@ -32,3 +32,18 @@ async def running_prompt_replica(
     catalog = PromptCatalog()
     async with running_replica(runtime, PROMPTS, catalog.apply, replay_timeout=replay_timeout) as replica:
         yield PromptReplica(catalog, PromptRenderer(catalog), replica)
+
+
+@dataclass(frozen=True)
+class PromptReplicaDeps:
+    """The deps of a service whose work so far needs the bus and the prompts: the runtime and its replica."""
+
+    runtime: ServiceRuntime
+    prompts: PromptReplica
+
+
+@asynccontextmanager
+async def open_prompt_replica_deps(runtime: ServiceRuntime) -> AsyncIterator[PromptReplicaDeps]:
+    """A `DepsFactory` that replays the prompts before the service takes traffic."""
+    async with running_prompt_replica(runtime) as prompts:
+        yield PromptReplicaDeps(runtime, prompts)
