@@ -52,7 +52,9 @@ class Retriever:
         """Indexes each document, replacing its earlier chunks; returns the chunk count of each.
 
         The chunks of all the documents are embedded together, so a batch of short documents still
-        fills the model's batches. Every tenant is checked before any work is done.
+        fills the model's batches. Every tenant is checked before any work is done. Afterwards the
+        store indexes what was written if enough has piled up: with Qdrant Edge that blocks the whole
+        process for a few seconds once every `optimize_after_chunks` chunks (see `engines.edge`).
         """
         for document in documents:
             TenantScope.of(document.tenant)
@@ -63,6 +65,7 @@ class Retriever:
             rows = vectors[first : first + len(chunks)]
             first += len(chunks)
             written.append(self._replace(document, chunks, rows))
+        self.index.optimize()
         return written
 
     def index_document(self, document: DocumentText) -> int:
@@ -95,7 +98,11 @@ class Retriever:
 def open_retriever(
     config: RetrieverConfig, settings: PlatformSettings, state_dir: Path, embedder: Embedder | None = None
 ) -> Retriever:
-    """Loads the model (unless `embedder` is given) and opens its collection; close the retriever after use."""
+    """Loads the model (unless `embedder` is given) and opens its collection; close the retriever after use.
+
+    Opening also lets the store index whatever an earlier process wrote but left unindexed, which can
+    take a while (about a minute for 100k chunks on two cores); nothing is served meanwhile anyway.
+    """
     files = locate_model(config.embedding_model)
     if embedder is None:
         embedder = SentenceTransformerEmbedder.load(files, config.embedding_device, config.embedding_batch_size)
@@ -105,4 +112,10 @@ def open_retriever(
     spec = CollectionSpec(collection_name(embedder.model_slug), embedder.dimension)
     engine = open_engine(settings, state_dir, spec, config.embedded_engine, config.optimize_after_chunks)
     search = SearchSettings(config.hybrid_candidates, config.rrf_k, config.tenant_idf)
-    return Retriever(chunker, embedder, keywords, ChunkIndex(engine, search), config.default_search_mode)
+    index = ChunkIndex(engine, search)
+    try:
+        index.optimize()
+    except BaseException:
+        index.close()
+        raise
+    return Retriever(chunker, embedder, keywords, index, config.default_search_mode)
