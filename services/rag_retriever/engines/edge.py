@@ -1,12 +1,12 @@
 """The chunk collection on Qdrant Edge: Qdrant's own engine, in-process, one shard folder per collection.
 
 Edge runs no background optimizer: points land in an appendable segment that is searched by brute
-force (about 15 ms at 100k chunks on two cores) until `optimize()` builds their HNSW and sparse
-indexes (1.5 to 4 ms then). `optimize()` blocks and holds the GIL for its whole run, freezing every
-thread of the process, the event loop included: about 2.3 s per 10k new chunks on two cores, and a
-minute for 100k at once. So this engine runs it only once `optimize_after` points have been written
-since the last run (or once after opening, to index what an earlier run left), and the caller picks
-the moment. Searches and writes hold the GIL too, for their few milliseconds.
+force (12 to 15 ms at 100k chunks on two cores) until `optimize()` builds their HNSW and sparse
+indexes (2 to 7 ms then, more with more segments). `optimize()` blocks and holds the GIL for its
+whole run, freezing every thread of the process, the event loop included: about 3 s per 10k new
+chunks on two cores, and a minute for 100k at once. So this engine runs it only once `optimize_after`
+points have been written since the last run (or once after opening, to index what an earlier run
+left), and the caller picks the moment. Searches and writes hold the GIL too, for a few milliseconds.
 """
 
 from __future__ import annotations
@@ -39,9 +39,10 @@ WRITE_BATCH = 512
 MAX_SEGMENT_KB = 32_000
 SEGMENTS = 16
 """Segments of at most about 20k chunks of 384 dimensions, and room for 16 of them before merging: an
-optimizer run then indexes only the new points instead of re-indexing merged segments, which keeps
-each freeze short (measured at 100k chunks in steps of 10k: 2.3 s per run, against 8 s with the
-engine's defaults), for a search that visits more segments (hybrid p50 4.7 ms instead of 4.1)."""
+optimizer run then indexes only the new points instead of re-indexing merged segments. Measured on
+two cores at 100k chunks written in steps of 10k: each run froze the process 2.5 to 3.3 s, against
+up to 8.4 s with the engine's defaults (near Kafka's 10 s session timeout), for searches about 2 ms
+slower (hybrid p50 about 6.5 ms against 4.6) since they visit more segments."""
 
 
 class EdgeEngine:
