@@ -25,6 +25,8 @@ class RetrieverConfig:
     """A torch device such as "cpu" or "cuda"; None picks a GPU when there is one."""
     embedding_batch_size: int | None = None
     """Texts per forward pass; None picks 16 on a CPU and 128 on a GPU."""
+    embedding_threads: int | None = None
+    """torch's threads on a CPU (process-wide); None takes up to 4, which keeps query latency low."""
     chunk_tokens: int = 200
     """Word pieces per chunk at most; with [CLS] and [SEP] it must fit the model's input (256)."""
     chunk_overlap_tokens: int = 40
@@ -49,6 +51,7 @@ class RetrieverConfig:
             name
             for name, ok in (
                 ("embedding_batch_size", self.embedding_batch_size is None or self.embedding_batch_size >= 1),
+                ("embedding_threads", self.embedding_threads is None or self.embedding_threads >= 1),
                 ("chunk_tokens", self.chunk_tokens >= 1),
                 ("chunk_overlap_tokens", 0 <= self.chunk_overlap_tokens < self.chunk_tokens),
                 ("hybrid_candidates", self.hybrid_candidates >= 1),

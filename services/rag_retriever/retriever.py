@@ -105,7 +105,9 @@ def open_retriever(
     """
     files = locate_model(config.embedding_model)
     if embedder is None:
-        embedder = SentenceTransformerEmbedder.load(files, config.embedding_device, config.embedding_batch_size)
+        embedder = SentenceTransformerEmbedder.load(
+            files, config.embedding_device, config.embedding_batch_size, config.embedding_threads
+        )
     tokenizer = load_tokenizer(files)
     chunker = Chunker(tokenizer, config.chunk_tokens, config.chunk_overlap_tokens, embedder.max_tokens)
     keywords = Bm25Encoder(tokenizer, Bm25Params(config.bm25_k1, config.bm25_b, config.bm25_avg_chunk_tokens))

@@ -62,6 +62,7 @@ class BenchConfig:
     corpus_docs: int = 1_000
     embed_queries: int = 200
     top_k: int = 5
+    model: str = DEFAULT_EMBEDDING_MODEL
     device: str | None = None
 
 
@@ -210,7 +211,7 @@ def measure_edge_in_steps(
         figures = SearchFigures("qdrant-edge", f"optimized every {config.optimize_step:,}", written, written / writing)
         figures.latencies = time_searches(store.index, data, config, config.queries)
         result.searches.append(figures)
-        tokenizer = load_tokenizer(locate_model(DEFAULT_EMBEDDING_MODEL))
+        tokenizer = load_tokenizer(locate_model(config.model))
         retriever = Retriever(Chunker(tokenizer), embedder, Bm25Encoder(tokenizer), store.index)
         result.round_trips = time_round_trips(retriever, config)
 
@@ -271,7 +272,8 @@ def measure_indexing(
 ) -> float:
     """Chunks/s of `Retriever.index_documents` (chunk, embed, BM25, replace) in batches of 64 documents."""
     settings = PlatformSettings(data_dir=work, qdrant_url=None)
-    retriever = open_retriever(RetrieverConfig(embedded_engine=engine), settings, work / "state", embedder=embedder)
+    retriever_config = RetrieverConfig(embedding_model=config.model, embedded_engine=engine)
+    retriever = open_retriever(retriever_config, settings, work / "state", embedder=embedder)
     documents, chunks = qa_corpus(config.corpus_docs), 0
     try:
         started = time.perf_counter()
@@ -285,7 +287,7 @@ def measure_indexing(
 def run_benchmark(config: BenchConfig, progress: Callable[[str], None] = print) -> BenchResult:
     """Runs every measurement and returns the raw figures."""
     result = BenchResult()
-    embedder = SentenceTransformerEmbedder.load(locate_model(DEFAULT_EMBEDDING_MODEL), config.device)
+    embedder = SentenceTransformerEmbedder.load(locate_model(config.model), config.device)
     with tempfile.TemporaryDirectory(prefix="llmops-bench-rag-") as tmp:
         work = Path(tmp)
         measure_model(config, embedder, result)
@@ -342,7 +344,10 @@ def render(result: BenchResult, config: BenchConfig) -> str:
             for engine, rate in result.indexing.items()
         ),
     ]
-    model_header = f"Model and pipeline: all-MiniLM-L6-v2, {config.corpus_docs:,} QA documents for indexing"
+    model_header = (
+        f"Model and pipeline: {config.model} on {config.device or 'the default device'}, "
+        f"{config.corpus_docs:,} QA documents for indexing"
+    )
     return table(header, rows) + "\n\n" + table(model_header, model_rows)
 
 
@@ -358,6 +363,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--local-queries", type=int, default=defaults.local_queries, help="on local mode")
     parser.add_argument("--optimize-step", type=int, default=defaults.optimize_step, help="chunks per Edge optimize")
     parser.add_argument("--corpus-docs", type=int, default=defaults.corpus_docs, help="documents for indexing")
+    parser.add_argument("--model", default=defaults.model, help="embedding model: a packaged name or a folder")
     parser.add_argument("--device", default=None, help="torch device of the model (default: GPU if any)")
     args = parser.parse_args(argv)
     config = BenchConfig(
@@ -367,6 +373,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         local_queries=args.local_queries,
         optimize_step=args.optimize_step,
         corpus_docs=args.corpus_docs,
+        model=args.model,
         device=args.device,
     )
     print(render(run_benchmark(config), config))
