@@ -1,4 +1,4 @@
-"""The idempotency store: marks are found, outlive a killed process and a reopen, and expire."""
+"""The idempotency store: marks are found, outlive a killed process and a reopen, and expire with the window."""
 
 from __future__ import annotations
 
@@ -10,13 +10,25 @@ from pathlib import Path
 import pytest
 
 from llmops_common.errors import StateDirInUseError
-from llmops_common.kafka import idempotency
+from llmops_common.kafka.handled_ids import MAX_ID_CHARS
 from llmops_common.kafka.idempotency import IdempotencyStore
-from llmops_common.kafka.mark_journal import MarkJournal
+from llmops_common.kafka.mark_journal import MarkSegment
+
+DAY = 24 * 3600.0
+
+
+class Clock:
+    """A settable clock, so that tests move through the dedup window without waiting."""
+
+    def __init__(self, now: float = 1_000_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
 
 
 def test_a_marked_event_is_found_for_its_group_only(tmp_path: Path) -> None:
-    store = IdempotencyStore(tmp_path / "handled.sqlite")
+    store = IdempotencyStore(tmp_path / "handled")
 
     store.mark("monitor", "e-1")
 
@@ -25,25 +37,26 @@ def test_a_marked_event_is_found_for_its_group_only(tmp_path: Path) -> None:
     store.close()
 
 
-def test_marks_outlive_a_reopen_whether_indexed_or_still_journalled(tmp_path: Path) -> None:
-    path = tmp_path / "handled.sqlite"
-    store = IdempotencyStore(path, index_every=3)
-    for n in range(5):  # three go into the index, two stay in the journal
-        store.mark("g", f"e-{n}")
+def test_marks_outlive_a_reopen_across_full_segments(tmp_path: Path) -> None:
+    folder = tmp_path / "handled"
+    store = IdempotencyStore(folder, segment_bytes=64)
+    for n in range(20):  # about 7 bytes a record: a segment fills every 9 marks
+        store.mark("g", f"e-{n:03d}")
     store.close()
 
-    reopened = IdempotencyStore(path)
+    reopened = IdempotencyStore(folder, segment_bytes=64)
 
-    assert reopened.handled_among("g", [f"e-{n}" for n in range(6)]) == {f"e-{n}" for n in range(5)}
+    assert reopened.handled_among("g", [f"e-{n:03d}" for n in range(21)]) == {f"e-{n:03d}" for n in range(20)}
+    assert len(list(folder.glob("*/*.ids"))) == 3
     reopened.close()
 
 
 def test_marks_outlive_a_killed_process(tmp_path: Path) -> None:
-    path = tmp_path / "handled.sqlite"
+    folder = tmp_path / "handled"
     script = textwrap.dedent(f"""
         import os, signal
         from llmops_common.kafka.idempotency import IdempotencyStore
-        store = IdempotencyStore({str(path)!r}, index_every=2)
+        store = IdempotencyStore({str(folder)!r})
         for n in range(5):
             store.mark("g", f"e-{{n}}")
         os.kill(os.getpid(), signal.SIGKILL)
@@ -52,52 +65,83 @@ def test_marks_outlive_a_killed_process(tmp_path: Path) -> None:
     killed = subprocess.run([sys.executable, "-c", script], check=False)
 
     assert killed.returncode == -9
-    store = IdempotencyStore(path)
-    assert store.handled_among("g", [f"e-{n}" for n in range(5)]) == {f"e-{n}" for n in range(5)}
+    store = IdempotencyStore(folder)
+    assert store.handled_among("g", [f"e-{n}" for n in range(6)]) == {f"e-{n}" for n in range(5)}
     store.close()
 
 
-def test_a_full_journal_moves_its_marks_into_the_index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(idempotency, "MarkJournal", lambda path: MarkJournal(path, size=256))
-    store = IdempotencyStore(tmp_path / "handled.sqlite")
+def test_a_record_whose_length_was_never_written_ends_the_segment(tmp_path: Path) -> None:
+    path = tmp_path / "segment.ids"
+    segment = MarkSegment(path, size=1024)
+    segment.append("e-1")
+    segment.close()
+    with path.open("r+b") as file:
+        file.seek(2 + len("e-1") + 2)
+        file.write(b"e-2")  # the process was killed before the length went in front
 
-    for n in range(20):  # about 60 bytes a mark: the journal fills every few marks
-        store.mark("g", f"event-{n:04d}")
-
-    assert store.handled_among("g", [f"event-{n:04d}" for n in range(20)]) == {f"event-{n:04d}" for n in range(20)}
-    store.close()
-
-
-def test_a_torn_journal_line_is_skipped(tmp_path: Path) -> None:
-    journal = MarkJournal(tmp_path / "marks.journal", size=1024)
-    journal.append("g", "e-1", 1.0)
-    journal.close()
-    with (tmp_path / "marks.journal").open("r+b") as file:
-        file.seek(len(b"g\te-1\t1.0\n"))
-        file.write(b"g\te-2")  # a power loss cut this line short
-
-    assert MarkJournal(tmp_path / "marks.journal", size=1024).marks() == [("g", "e-1", 1.0)]
+    reopened = MarkSegment(path, size=1024)
+    assert reopened.ids() == ["e-1"]
+    reopened.append("e-3")  # the next mark overwrites the torn one
+    assert reopened.ids() == ["e-1", "e-3"]
+    reopened.close()
 
 
 def test_a_second_process_cannot_share_the_store(tmp_path: Path) -> None:
-    path = tmp_path / "handled.sqlite"
-    store = IdempotencyStore(path)
+    folder = tmp_path / "handled"
+    store = IdempotencyStore(folder)
 
     with pytest.raises(StateDirInUseError, match="another process uses the idempotency store"):
-        IdempotencyStore(path)
+        IdempotencyStore(folder)
     store.close()
 
 
-def test_marks_older_than_the_retention_expire_on_open(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    path = tmp_path / "handled.sqlite"
-    store = IdempotencyStore(path)
-    monkeypatch.setattr(idempotency.time, "time", lambda: 1_000.0)
+def test_ids_are_forgotten_once_their_segment_is_older_than_the_window(tmp_path: Path) -> None:
+    clock = Clock()
+    store = IdempotencyStore(tmp_path / "handled", retention_seconds=7 * DAY, clock=clock)
     store.mark("g", "old")
-    monkeypatch.undo()
-    store.mark("g", "new")
+    clock.now += 1.5 * DAY
+    store.handled_among("g", [])  # a batch after a day opens a new segment
+    store.mark("g", "recent")
+
+    clock.now += 6 * DAY  # "old" is 7.5 days old, and its segment was closed 6 days ago
+    assert store.handled_among("g", ["old", "recent"]) == {"old", "recent"}
+
+    clock.now += 1.5 * DAY  # the segment after the one holding "old" opened more than 7 days ago
+    assert store.handled_among("g", ["old", "recent"]) == {"recent"}
+    assert store.handled_among("g", ["old", "recent"]) == {"recent"}
     store.close()
 
-    reopened = IdempotencyStore(path, retention_seconds=3600)
 
-    assert reopened.handled_among("g", ["old", "new"]) == {"new"}
+def test_a_restart_keeps_the_window_and_drops_what_expired_while_stopped(tmp_path: Path) -> None:
+    clock = Clock()
+    folder = tmp_path / "handled"
+    store = IdempotencyStore(folder, retention_seconds=7 * DAY, clock=clock)
+    store.mark("g", "old")
+    clock.now += 2 * DAY
+    store.handled_among("g", [])
+    store.mark("g", "recent")
+    store.close()
+
+    clock.now += 3 * DAY
+    reopened = IdempotencyStore(folder, retention_seconds=7 * DAY, clock=clock)
+    assert reopened.handled_among("g", ["old", "recent", "new"]) == {"old", "recent"}
+    reopened.close()
+
+    clock.now += 4.5 * DAY  # the segment after the one holding "old" opened 7.5 days ago
+    reopened = IdempotencyStore(folder, retention_seconds=7 * DAY, clock=clock)
+    assert reopened.handled_among("g", ["old", "recent"]) == {"recent"}
+    assert len(list(folder.glob("*/*.ids"))) == 2  # the one holding "recent", and the newest
+    reopened.close()
+
+
+def test_an_id_too_long_for_a_record_is_kept_as_its_digest(tmp_path: Path) -> None:
+    folder = tmp_path / "handled"
+    long_id = "x" * (MAX_ID_CHARS + 1)
+    store = IdempotencyStore(folder)
+    store.mark("g", long_id)
+    store.close()
+
+    reopened = IdempotencyStore(folder)
+
+    assert reopened.handled_among("g", [long_id, long_id[:-1]]) == {long_id}
     reopened.close()

@@ -29,7 +29,7 @@ class Bus:
     def create(cls, settings: PlatformSettings, *, source: str, state_dir: Path, registry: CollectorRegistry) -> Bus:
         """Builds the layer; `state_dir` holds the idempotency records and must be this process's own."""
         broker = build_broker(settings, client_id=source)
-        idempotency = IdempotencyStore(state_dir / "handled_events.sqlite")
+        idempotency = IdempotencyStore(state_dir / "handled_events")
         consumer = EventConsumer(
             broker,
             idempotency=idempotency,

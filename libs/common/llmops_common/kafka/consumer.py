@@ -28,6 +28,7 @@ from ..topics import TopicSpec
 from ..tracing import TraceContext, current_event_id, current_trace
 from .dead_letter import send_to_dead_letter
 from .envelope import Envelope, decode_event, decode_headers, parse_envelope
+from .handled_ids import HandledIds
 from .idempotency import IdempotencyStore
 from .metrics import BusMetrics, TopicMetrics
 from .raw_parsing import decoded_headers, parse_tolerating_bad_headers, skip_decoding
@@ -74,8 +75,23 @@ class _Subscription:
     topic: str
     accepted: dict[str, type[Event]]
     handler: Handler[Any]
-    idempotent: bool
+    handled_ids: HandledIds | None
+    """The group's handled event ids, or None for a subscription that is not idempotent."""
     metrics: TopicMetrics
+
+
+@dataclass
+class _Tally:
+    """What a batch did, counted locally and added to the metrics once per batch."""
+
+    handled: int = 0
+    duplicates: int = 0
+
+    def publish(self, metrics: TopicMetrics) -> None:
+        if self.handled:
+            metrics.handled.inc(self.handled)
+        if self.duplicates:
+            metrics.duplicates.inc(self.duplicates)
 
 
 class EventConsumer:
@@ -120,7 +136,8 @@ class EventConsumer:
 
         name = topic if isinstance(topic, str) else topic.name
         accepted: dict[str, type[Event]] = {m.event_type: m for m in events}
-        subscription = _Subscription(group_id, name, accepted, handler, idempotent, self._metrics.for_topic(name))
+        handled_ids = self._idempotency.group(group_id) if idempotent else None
+        subscription = _Subscription(group_id, name, accepted, handler, handled_ids, self._metrics.for_topic(name))
 
         async def consume_batch(message: KafkaMessage) -> None:
             await self._consume_batch(subscription, message.raw_message, decoded_headers(message))
@@ -157,19 +174,26 @@ class EventConsumer:
         records: tuple[ConsumerRecord[bytes, bytes], ...] = raw if isinstance(raw, tuple) else (raw,)
         decoded = [_decode(record, known, sub.accepted) for record, known in zip(records, headers, strict=True)]
         handled = (
-            self._idempotency.handled_among(sub.group_id, [item[0].id for item in decoded if isinstance(item, tuple)])
-            if sub.idempotent
+            sub.handled_ids.handled_among([item[0].id for item in decoded if isinstance(item, tuple)])
+            if sub.handled_ids is not None
             else set()
         )
+        tally = _Tally()
+        # The batch's context is set per event and restored once, at the end of the batch.
+        id_token, trace_token = current_event_id.set(None), current_trace.set(None)
         try:
             for record, item in zip(records, decoded, strict=True):
-                await self._consume_one(sub, record, item, handled)
+                await self._consume_one(sub, record, item, handled, tally)
         except Exception:
             # Only infrastructure failures reach here (the dead-letter publish itself failed). Pause
             # before FastStream seeks back, so an unreachable broker is not a tight loop.
             log.exception("batch failed; it will be redelivered", extra={"topic": sub.topic})
             await asyncio.sleep(self._retry.delay(self._retry.max_attempts))
             raise
+        finally:
+            current_event_id.reset(id_token)
+            current_trace.reset(trace_token)
+            tally.publish(sub.metrics)
 
     async def _consume_one(
         self,
@@ -177,6 +201,7 @@ class EventConsumer:
         record: ConsumerRecord[bytes, bytes],
         decoded: tuple[Envelope, Event] | InvalidEventError,
         handled: set[str],
+        tally: _Tally,
     ) -> None:
         """Handles one record; `handled` holds the batch's event ids handled before, and grows."""
         if isinstance(decoded, InvalidEventError):
@@ -184,44 +209,49 @@ class EventConsumer:
             return
         envelope, event = decoded
         if envelope.id in handled:
-            sub.metrics.duplicates.inc()
+            tally.duplicates += 1
             return
+        current_event_id.set(envelope.id)
+        if envelope.traceparent is not None or current_trace.get() is not None:
+            current_trace.set(TraceContext.parse(envelope.traceparent))
         context = EventContext(envelope, record.topic, record.partition, record.offset, record.key)
-        await self._handle_with_retries(sub, event, context, record)
-        if sub.idempotent:
-            self._idempotency.mark(sub.group_id, envelope.id)
+        started = time.perf_counter()
+        try:
+            await sub.handler(event, context)
+        except Exception as error:
+            await self._retry_or_dead_letter(sub, event, context, record, error)
+        else:
+            sub.metrics.handler_seconds.observe(time.perf_counter() - started)
+            tally.handled += 1
+        if sub.handled_ids is not None:
+            sub.handled_ids.mark(envelope.id)
             handled.add(envelope.id)
 
-    async def _handle_with_retries(
-        self, sub: _Subscription, event: Event, context: EventContext, record: ConsumerRecord[bytes, bytes]
+    async def _retry_or_dead_letter(
+        self,
+        sub: _Subscription,
+        event: Event,
+        context: EventContext,
+        record: ConsumerRecord[bytes, bytes],
+        error: Exception,
     ) -> None:
-        """Runs the handler until it succeeds, or dead-letters the event."""
-        trace = TraceContext.parse(context.envelope.traceparent)
-        trace_token = current_trace.set(trace)
-        id_token = current_event_id.set(context.envelope.id)
-        try:
-            for attempt in range(1, self._retry.max_attempts + 1):
-                started = time.perf_counter()
-                try:
-                    await sub.handler(event, context)
-                except PermanentError as error:
-                    await self._dead_letter(sub, record, error)
-                    return
-                except Exception as error:
-                    if attempt == self._retry.max_attempts:
-                        await self._dead_letter(sub, record, error)
-                        return
-                    log.warning("handler failed, retrying", extra={"attempt": attempt, "error": repr(error)})
-                    sub.metrics.retried.inc()
-                    await asyncio.sleep(self._retry.delay(attempt))
-                else:
-                    sub.metrics.handler_seconds.observe(time.perf_counter() - started)
-                    sub.metrics.handled.inc()
-                    return
-            raise AssertionError("unreachable: max_attempts >= 1")
-        finally:
-            current_event_id.reset(id_token)
-            current_trace.reset(trace_token)
+        """After a failed first attempt: tries the handler again with backoff, or dead-letters the event."""
+        for attempt in range(2, self._retry.max_attempts + 1):
+            if isinstance(error, PermanentError):
+                break
+            log.warning("handler failed, retrying", extra={"attempt": attempt - 1, "error": repr(error)})
+            sub.metrics.retried.inc()
+            await asyncio.sleep(self._retry.delay(attempt - 1))
+            started = time.perf_counter()
+            try:
+                await sub.handler(event, context)
+            except Exception as again:
+                error = again
+            else:
+                sub.metrics.handler_seconds.observe(time.perf_counter() - started)
+                sub.metrics.handled.inc()
+                return
+        await self._dead_letter(sub, record, error)
 
     async def _dead_letter(
         self, sub: _Subscription, record: ConsumerRecord[bytes, bytes], error: BaseException

@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from types import MappingProxyType
 
 from pydantic import ValidationError
 
@@ -17,6 +18,7 @@ SPEC_VERSION = "1.0"
 CONTENT_TYPE = "application/json"
 REQUIRED_HEADERS = ("ce_id", "ce_type", "ce_source", "ce_specversion")
 STANDARD_HEADERS = frozenset({*REQUIRED_HEADERS, "ce_time", "content-type", "traceparent"})
+NO_EXTENSIONS: Mapping[str, str] = MappingProxyType({})
 
 
 @dataclass(frozen=True)
@@ -70,23 +72,28 @@ def decode_headers(raw: Iterable[tuple[str, bytes | None]]) -> dict[str, str]:
 
 def parse_envelope(headers: Mapping[str, str]) -> Envelope:
     """Reads and checks the CloudEvents attributes of a message."""
-    if not all(headers.get(name) for name in REQUIRED_HEADERS):
+    get = headers.get  # called once per header name: this runs for every consumed event
+    event_id, event_type, source, spec = get("ce_id"), get("ce_type"), get("ce_source"), get("ce_specversion")
+    if not (event_id and event_type and source and spec):
         missing = [name for name in REQUIRED_HEADERS if not headers.get(name)]
         raise InvalidEventError(f"not a CloudEvent: missing headers {', '.join(missing)}")
-    if headers["ce_specversion"] != SPEC_VERSION:
-        raise InvalidEventError(f"unsupported ce_specversion {headers['ce_specversion']!r}")
-    content_type = headers.get("content-type", CONTENT_TYPE)
-    if not content_type.startswith(CONTENT_TYPE):
+    if spec != SPEC_VERSION:
+        raise InvalidEventError(f"unsupported ce_specversion {spec!r}")
+    content_type, ce_time, traceparent = get("content-type"), get("ce_time"), get("traceparent")
+    if content_type is not None and not content_type.startswith(CONTENT_TYPE):
         raise InvalidEventError(f"unsupported content-type {content_type!r}")
     try:
-        time = datetime.fromisoformat(headers["ce_time"]) if headers.get("ce_time") else datetime.now(UTC)
+        time = datetime.fromisoformat(ce_time) if ce_time else datetime.now(UTC)
     except ValueError as error:
-        raise InvalidEventError(f"ce_time is not RFC 3339: {headers['ce_time']!r}") from error
-    # Most events carry no extension, so only the headers beyond the standard ones are looked at.
-    extensions = {name[3:]: headers[name] for name in headers.keys() - STANDARD_HEADERS if name.startswith("ce_")}
-    return Envelope(
-        headers["ce_id"], headers["ce_type"], headers["ce_source"], time, headers.get("traceparent"), extensions
-    )
+        raise InvalidEventError(f"ce_time is not RFC 3339: {ce_time!r}") from error
+    # Most events carry no extension: the headers beyond the standard ones are looked at only if any.
+    standard = len(REQUIRED_HEADERS) + (content_type is not None) + (ce_time is not None) + (traceparent is not None)
+    extensions = _extensions(headers) if len(headers) > standard else NO_EXTENSIONS
+    return Envelope(event_id, event_type, source, time, traceparent, extensions)
+
+
+def _extensions(headers: Mapping[str, str]) -> dict[str, str]:
+    return {name[3:]: headers[name] for name in headers.keys() - STANDARD_HEADERS if name.startswith("ce_")}
 
 
 def decode_event(envelope: Envelope, value: bytes | None, accepted: Mapping[str, type[Event]]) -> Event:

@@ -3,69 +3,76 @@
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import os
+import re
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable
 from pathlib import Path
 
 from ..errors import StateDirInUseError
-from .handled_index import HandledIndex
-from .mark_journal import MarkJournal
+from .handled_ids import Clock, HandledIds
+from .mark_journal import SEGMENT_BYTES
 
 DEFAULT_RETENTION_SECONDS = 7 * 24 * 3600
-INDEX_EVERY = 10_000
-"""Marks moved from the journal into the SQLite index at a time."""
 
 
 class IdempotencyStore:
-    """Handled event ids per consumer group: a journal for each mark, and a SQLite index for lookups.
+    """Handled event ids per consumer group, in a folder this process owns.
 
-    A mark is one append to a memory-mapped journal (`MarkJournal`), so it outlives a crash of the
-    process as soon as `mark` returns. Writing SQLite per event would cost more than the rest of a consumer's
-    work, so marks move into the index (`HandledIndex`) ten thousand at a time, in one transaction.
-    A lookup takes a whole batch in one query, and also checks the marks not yet indexed. Opening
-    the store indexes what a crashed process left in the journal, and locks the files: each service
-    instance owns its state directory. So a crash can replay only the one event whose handler had
-    finished but whose mark was not yet written, and it never skips an event that was not handled.
+    Each group keeps its ids in a set in memory, so a lookup costs a set membership test, and in
+    memory-mapped segment files, so a mark is durable against a process crash as soon as `mark`
+    returns, with no system call (see `HandledIds`). A group's ids are read back from its files the
+    first time the group is used. A crash can therefore replay only the one event whose handler had
+    finished but whose mark was not yet written, and never skips an event that was not handled.
+    Ids are kept for at least `retention_seconds`; memory grows with the ids in that window. Opening
+    the store locks the folder: each service instance owns its state directory.
     """
 
     def __init__(
-        self, path: Path | str, retention_seconds: int = DEFAULT_RETENTION_SECONDS, index_every: int = INDEX_EVERY
+        self,
+        folder: Path | str,
+        retention_seconds: float = DEFAULT_RETENTION_SECONDS,
+        *,
+        clock: Clock = time.time,
+        segment_bytes: int = SEGMENT_BYTES,
     ) -> None:
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._index_every = index_every
-        self._lock = _lock_exclusively(path.with_name(path.name + ".lock"))
-        self._index = HandledIndex(path, retention_seconds)
-        self._journal = MarkJournal(path.with_name(path.name + ".journal"))
-        self._index.add(self._journal.marks())
-        self._journal.clear()
-        self._unindexed: dict[tuple[str, str], float] = {}
+        self._folder = Path(folder)
+        self._folder.mkdir(parents=True, exist_ok=True)
+        self._lock = _lock_exclusively(self._folder / ".lock")
+        self._retention, self._clock, self._segment_bytes = retention_seconds, clock, segment_bytes
+        self._groups: dict[str, HandledIds] = {}
 
-    def handled_among(self, group_id: str, event_ids: Sequence[str]) -> set[str]:
-        """Those of `event_ids` that this group already handled; one query for a whole batch."""
-        unindexed = {event_id for event_id in event_ids if (group_id, event_id) in self._unindexed}
-        return unindexed | self._index.find(group_id, [e for e in event_ids if e not in unindexed])
+    def group(self, group_id: str) -> HandledIds:
+        """The handled ids of one consumer group, read from its files on first use."""
+        handled = self._groups.get(group_id)
+        if handled is None:
+            handled = HandledIds(
+                self._folder / _folder_name(group_id), self._retention, self._clock, self._segment_bytes
+            )
+            self._groups[group_id] = handled
+        return handled
+
+    def handled_among(self, group_id: str, event_ids: Iterable[str]) -> set[str]:
+        """Those of `event_ids` that this group already handled."""
+        return self.group(group_id).handled_among(event_ids)
 
     def mark(self, group_id: str, event_id: str) -> None:
         """Records the event as handled; durable against a process crash when this returns."""
-        handled_at = time.time()
-        self._unindexed[(group_id, event_id)] = handled_at
-        if not self._journal.append(group_id, event_id, handled_at) or len(self._unindexed) >= self._index_every:
-            self.flush()  # also makes durable a mark for which the journal had no room
-
-    def flush(self) -> None:
-        """Moves the journalled marks into the index and empties the journal."""
-        self._index.add([(group_id, event_id, at) for (group_id, event_id), at in self._unindexed.items()])
-        self._unindexed.clear()
-        self._journal.clear()
+        self.group(group_id).mark(event_id)
 
     def close(self) -> None:
-        """Indexes every mark, then closes the journal, the index and the lock."""
-        self.flush()
-        self._journal.close()
-        self._index.close()
+        """Unmaps every group's files and releases the lock."""
+        for handled in self._groups.values():
+            handled.close()
+        self._groups.clear()
         os.close(self._lock)
+
+
+def _folder_name(group_id: str) -> str:
+    """A file-system-safe folder name for a group: readable, and distinct for distinct groups."""
+    readable = re.sub(r"[^A-Za-z0-9_.-]", "_", group_id)[:80]
+    return f"{readable}-{hashlib.blake2b(group_id.encode(), digest_size=6).hexdigest()}"
 
 
 def _lock_exclusively(path: Path) -> int:
@@ -75,5 +82,5 @@ def _lock_exclusively(path: Path) -> int:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError as error:
         os.close(fd)
-        raise StateDirInUseError(f"another process uses the idempotency store {path.with_suffix('')}") from error
+        raise StateDirInUseError(f"another process uses the idempotency store {path.parent}") from error
     return fd

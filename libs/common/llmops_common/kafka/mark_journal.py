@@ -1,69 +1,73 @@
-"""A memory-mapped log of idempotency marks: durable against a process crash, without a system call."""
+"""A memory-mapped segment of handled event ids: durable against a process crash, without a system call."""
 
 from __future__ import annotations
 
 import mmap
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
-Mark = tuple[str, str, float]
-"""A consumer group, an event id, and when the event was handled."""
+SEGMENT_BYTES = 4 * 1024 * 1024
+"""Room for some 100,000 UUID event ids per segment file."""
+LENGTH_BYTES = 2
+MAX_ID_BYTES = 2 ** (8 * LENGTH_BYTES) - 1
 
-JOURNAL_BYTES = 4 * 1024 * 1024
-"""Room for some 40,000 marks between two moves into the index."""
 
+class MarkSegment:
+    """Event ids as length-prefixed UTF-8 records in a fixed-size file mapped into memory.
 
-class MarkJournal:
-    """Marks not yet in the SQLite index, as lines in a fixed-size file mapped into memory.
-
-    An append copies one line into the shared mapping. The kernel's page cache holds it from then
-    on, so a killed process loses nothing, and no `write` call is paid per event. (A power loss can
-    lose the last lines; those events are then handled again, as at-least-once delivery allows.)
-    The unused rest of the file is zero bytes, which is how a reader finds the end.
+    An append copies the id into the shared mapping, then its length in front of it. The kernel's
+    page cache holds both from then on, so a killed process loses nothing, and no `write` call is
+    paid per event. A process killed between the two copies leaves a zero length, which ends the
+    segment, so that id reads as not handled and is at worst handled again, as at-least-once
+    delivery allows (as are the last ids of a power loss). The unused rest of the file is zero bytes.
     """
 
-    def __init__(self, path: Path, size: int = JOURNAL_BYTES) -> None:
+    def __init__(self, path: Path, size: int = SEGMENT_BYTES) -> None:
+        self.path = path
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
-            if os.fstat(fd).st_size != size:
-                os.ftruncate(fd, size)
-            self._map = mmap.mmap(fd, size)
+            if os.fstat(fd).st_size < size:
+                os.posix_fallocate(fd, 0, size)  # reserved now: a full disk cannot fail a write to the mapping
+            self._map = mmap.mmap(fd, 0)
         finally:
             os.close(fd)  # the mapping keeps the file open
-        self._end = self._map.find(b"\0")
-        if self._end < 0:
-            self._end = size
+        self._end = _scan(self._map)[1]
 
-    def append(self, group_id: str, event_id: str, handled_at: float) -> bool:
-        """Writes one mark; False, writing nothing, when the journal is full."""
-        line = f"{group_id}\t{event_id}\t{handled_at}\n".encode()
-        end = self._end + len(line)
+    @property
+    def is_empty(self) -> bool:
+        """Whether no id has been appended yet."""
+        return self._end == 0
+
+    def ids(self) -> list[str]:
+        """Every id in the segment, in the order they were appended."""
+        return _scan(self._map)[0]
+
+    def append(self, event_id: str) -> bool:
+        """Writes one id (at most `MAX_ID_BYTES` in UTF-8); False, writing nothing, when the segment is full."""
+        data = event_id.encode()
+        start = self._end + LENGTH_BYTES
+        end = start + len(data)
         if end > len(self._map):
             return False
-        self._map[self._end : end] = line
+        self._map[start:end] = data
+        self._map[self._end : start] = len(data).to_bytes(LENGTH_BYTES, "little")  # last: it commits the record
         self._end = end
         return True
-
-    def marks(self) -> list[Mark]:
-        """The complete marks in the journal; a line torn by a power loss is skipped."""
-        return list(_parse(self._map[: self._end].decode(errors="replace")))
-
-    def clear(self) -> None:
-        """Empties the journal, once its marks are in the index."""
-        self._map[: self._end] = bytes(self._end)
-        self._end = 0
 
     def close(self) -> None:
         """Unmaps the file."""
         self._map.close()
 
 
-def _parse(journal: str) -> Iterator[Mark]:
-    for line in journal.splitlines():
-        fields = line.split("\t")
-        if len(fields) == 3:
-            try:
-                yield fields[0], fields[1], float(fields[2])
-            except ValueError:
-                continue
+def _scan(segment: mmap.mmap) -> tuple[list[str], int]:
+    """The complete records of a segment, and where the next one goes."""
+    ids: list[str] = []
+    position, size = 0, len(segment)
+    while position + LENGTH_BYTES <= size:
+        length = int.from_bytes(segment[position : position + LENGTH_BYTES], "little")
+        end = position + LENGTH_BYTES + length
+        if length == 0 or end > size:
+            break
+        ids.append(segment[position + LENGTH_BYTES : end].decode(errors="replace"))
+        position = end
+    return ids, position
