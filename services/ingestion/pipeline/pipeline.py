@@ -6,6 +6,7 @@ import hashlib
 from collections.abc import Iterable, Iterator
 
 from llmops_common.events.data import RecordSubmittedV1
+from llmops_common.pii.types import PiiType, Redactor
 
 from .config import PipelineSettings
 from .content import RecordContent, doc_id_of
@@ -14,7 +15,6 @@ from .dedup import Deduplicator
 from .normalise import normalise_text
 from .outcomes import Duplicate, Outcome, Rejected, Rejection
 from .pii.engine import build_redactor
-from .pii.types import PiiType, Redactor
 from .quality import check_quality
 from .validation import validate
 
