@@ -21,6 +21,7 @@ from .events import (
     Event,
     FeedbackSubmittedV1,
     InferenceCompletedV1,
+    ModelAdapterLoadFailedV1,
     ModelCanaryStartedV1,
     ModelPromotedV1,
     ModelRetiredV1,
@@ -148,6 +149,14 @@ MODELS_LIFECYCLE = TopicSpec(
     ("model_server", "monitor"),
     cleanup_policy="compact",
 )
+MODELS_SERVING = TopicSpec(
+    "llmops.models.serving",
+    "What model servers report about serving: adapters that failed to load.",
+    "model_name",
+    (ModelAdapterLoadFailedV1,),
+    ("model_server",),
+    ("monitor", "external"),
+)
 RETRIEVAL_REQUESTS = TopicSpec(
     "llmops.retrieval.requests",
     "Retrieval requests; each names the topic to reply on.",
@@ -203,6 +212,7 @@ CATALOG: tuple[TopicSpec, ...] = (
     TRAINING_COMPLETED,
     EVAL_COMPLETED,
     MODELS_LIFECYCLE,
+    MODELS_SERVING,
     RETRIEVAL_REQUESTS,
     RETRIEVAL_REPLIES,
     INFERENCE_COMPLETED,

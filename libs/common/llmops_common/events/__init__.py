@@ -8,7 +8,13 @@ from .base import ArtifactRef, Event
 from .data import DatasetSealedV1, DocumentErasedV1, DocumentIngestedV1, RecordSubmittedV1
 from .feedback import FeedbackSubmittedV1
 from .inference import InferenceCompletedV1
-from .lifecycle import ModelCanaryStartedV1, ModelPromotedV1, ModelRetiredV1, ModelRolledBackV1
+from .lifecycle import (
+    ModelAdapterLoadFailedV1,
+    ModelCanaryStartedV1,
+    ModelPromotedV1,
+    ModelRetiredV1,
+    ModelRolledBackV1,
+)
 from .prompts import PromptLabelMovedV1, PromptVersionCreatedV1
 from .retrieval import RetrievalAnsweredV1, RetrievalRequestedV1
 from .training import EvalCompletedV1, TrainingCompletedV1, TrainingRequestedV1
@@ -29,6 +35,7 @@ EVENT_MODELS: dict[str, type[Event]] = {
         ModelCanaryStartedV1,
         ModelRolledBackV1,
         ModelRetiredV1,
+        ModelAdapterLoadFailedV1,
         RetrievalRequestedV1,
         RetrievalAnsweredV1,
         InferenceCompletedV1,
@@ -55,6 +62,7 @@ __all__ = [
     "Event",
     "FeedbackSubmittedV1",
     "InferenceCompletedV1",
+    "ModelAdapterLoadFailedV1",
     "ModelCanaryStartedV1",
     "ModelPromotedV1",
     "ModelRetiredV1",
