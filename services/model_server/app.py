@@ -6,15 +6,16 @@ import asyncio
 import contextlib
 import socket
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from fastapi import FastAPI
 
 from llmops_common.auth.keyring import KeyRing
 from llmops_common.auth.replica import running_key_ring
-from llmops_common.events import InferenceCompletedV1, RetrievalAnsweredV1
+from llmops_common.events import InferenceCompletedV1, ModelAdapterLoadFailedV1, RetrievalAnsweredV1
 from llmops_common.kafka.request_reply import Requester
 from llmops_common.prompts.replica import PromptReplica, running_prompt_replica
 from llmops_common.service.app import create_service_app
@@ -79,7 +80,7 @@ def create_app(
                 settings.base_model_name or engine.base_model,
                 engine,
                 AdapterFiles(open_artifact_store(settings), settings.state_dir / "adapters"),
-                runtime.bus.publisher.publish,
+                lambda failure: _publish_failure(runtime, failure),
                 server=f"{socket.gethostname()}:{settings.http_port}",
                 load_timeout=settings.adapter_load_timeout_seconds,
             )
@@ -91,7 +92,9 @@ def create_app(
                 flush_seconds=settings.telemetry_flush_seconds,
                 publish_timeout=settings.telemetry_publish_timeout_seconds,
             )
-            requester = Requester(runtime.bus.broker, runtime.bus.publisher, RETRIEVAL_REPLIES.name, RetrievalAnsweredV1)
+            requester = Requester(
+                runtime.bus.broker, runtime.bus.publisher, RETRIEVAL_REPLIES.name, RetrievalAnsweredV1
+            )
             admission = Admission(settings.max_running_requests, settings.max_queued_requests)
             metrics.watch_queue(lambda: admission.queued, lambda: admission.running)
             service = InferenceService(
@@ -130,15 +133,19 @@ async def _publish_batch(runtime: ServiceRuntime, batch: Sequence[InferenceCompl
     await runtime.bus.publisher.publish_many(batch, topic=INFERENCE_COMPLETED.name)
 
 
+async def _publish_failure(runtime: ServiceRuntime, failure: ModelAdapterLoadFailedV1) -> None:
+    await runtime.bus.publisher.publish(failure)
+
+
 async def _flush(telemetry: TelemetryBuffer, timeout: float) -> None:
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(telemetry.flush(), timeout)
 
 
 @asynccontextmanager
-async def _running(work: object) -> AsyncIterator[None]:
+async def _running(work: Coroutine[Any, Any, None]) -> AsyncIterator[None]:
     """Runs a coroutine as a task for the block, and cancels it at the end."""
-    task = asyncio.ensure_future(work)  # type: ignore[arg-type]
+    task = asyncio.ensure_future(work)
     try:
         yield
     finally:

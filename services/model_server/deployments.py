@@ -71,7 +71,9 @@ class DeploymentTable:
 
     def without(self, name: str) -> DeploymentTable:
         """A new table without the model `name`."""
-        return DeploymentTable(self.base_model, MappingProxyType({k: v for k, v in self.deployments.items() if k != name}))
+        return DeploymentTable(
+            self.base_model, MappingProxyType({k: v for k, v in self.deployments.items() if k != name})
+        )
 
     def names(self) -> list[str]:
         """The base model, then the deployed models by name."""

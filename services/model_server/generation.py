@@ -1,4 +1,4 @@
-"""Runs a request's choices on the engine: n prompts × choices, collected whole or merged as a stream.
+"""Runs a request's choices on the engine: every prompt times `n` choices, collected whole or merged as a stream.
 
 Closing a stream (a client that went away) closes every engine iterator, which aborts the generation
 in the engine and frees its slot.

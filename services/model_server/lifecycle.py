@@ -59,6 +59,7 @@ class DeploymentController:
         self._idle.set()
         self._leases: dict[str, int] = {}
         self._unloading: set[str] = set()
+        self._released = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
         self.applied = 0
         """Lifecycle events handled so far (applied or refused), for tests and metrics."""
@@ -83,6 +84,7 @@ class DeploymentController:
         """Ends a `lease`."""
         if served.adapter is not None:
             self._leases[served.adapter.name] -= 1
+            self._released.set()
 
     async def wait_idle(self) -> None:
         """Returns once every queued event is handled (used before taking traffic)."""
@@ -154,7 +156,8 @@ class DeploymentController:
 
     async def _unload(self, name: str) -> None:
         while self._leases.get(name, 0) > 0 and name in self._unloading:
-            await asyncio.sleep(0.05)
+            self._released.clear()
+            await self._released.wait()
         if name not in self._unloading:
             return  # served again meanwhile
         self._unloading.discard(name)

@@ -14,10 +14,17 @@ class ServerMetrics:
 
     def __init__(self, registry: CollectorRegistry) -> None:
         self.requests = Counter(
-            "llmops_inference_requests", "Inference requests by model and outcome", ["model", "status"], registry=registry
+            "llmops_inference_requests",
+            "Inference requests by model and outcome",
+            ["model", "status"],
+            registry=registry,
         )
         self.latency = Histogram(
-            "llmops_inference_latency_seconds", "Request latency", ["model"], buckets=_LATENCY_BUCKETS, registry=registry
+            "llmops_inference_latency_seconds",
+            "Request latency",
+            ["model"],
+            buckets=_LATENCY_BUCKETS,
+            registry=registry,
         )
         self.time_to_first_token = Histogram(
             "llmops_inference_time_to_first_token_seconds",
@@ -26,13 +33,19 @@ class ServerMetrics:
             buckets=_LATENCY_BUCKETS,
             registry=registry,
         )
-        self.tokens = Counter("llmops_inference_tokens", "Tokens by model and kind", ["model", "kind"], registry=registry)
+        self.tokens = Counter(
+            "llmops_inference_tokens", "Tokens by model and kind", ["model", "kind"], registry=registry
+        )
         self.queue_depth = Gauge("llmops_inference_queue_depth", "Requests waiting for a slot", registry=registry)
         self.running = Gauge("llmops_inference_running", "Requests generating now", registry=registry)
         self.telemetry_dropped = Counter(
-            "llmops_telemetry_dropped", "Telemetry events dropped (buffer full or broker unreachable)", registry=registry
+            "llmops_telemetry_dropped",
+            "Telemetry events dropped (buffer full or broker unreachable)",
+            registry=registry,
         )
-        self.telemetry_published = Counter("llmops_telemetry_published", "Telemetry events published", registry=registry)
+        self.telemetry_published = Counter(
+            "llmops_telemetry_published", "Telemetry events published", registry=registry
+        )
         self.telemetry_buffered = Gauge("llmops_telemetry_buffered", "Telemetry events waiting", registry=registry)
 
     def watch_queue(self, queued: Callable[[], int], running: Callable[[], int]) -> None:

@@ -42,9 +42,13 @@ def full_response(
         text = "".join(choice.text)
         if kind == "chat":
             message = {"role": "assistant", "content": text, "refusal": None}
-            choices.append({"index": choice.index, "message": message, "finish_reason": choice.finish_reason, "logprobs": None})
+            choices.append(
+                {"index": choice.index, "message": message, "finish_reason": choice.finish_reason, "logprobs": None}
+            )
         else:
-            choices.append({"index": choice.index, "text": text, "finish_reason": choice.finish_reason, "logprobs": None})
+            choices.append(
+                {"index": choice.index, "text": text, "finish_reason": choice.finish_reason, "logprobs": None}
+            )
     return {
         "id": response_id,
         "object": object_name(kind, chunk=False),
@@ -67,7 +71,12 @@ class ChunkWriter:
 
     def __init__(self, kind: Kind, response_id: str, created: int, served: Served, include_usage: bool) -> None:
         self._kind = kind
-        self._head = {"id": response_id, "object": object_name(kind, chunk=True), "created": created, "model": served.model}
+        self._head = {
+            "id": response_id,
+            "object": object_name(kind, chunk=True),
+            "created": created,
+            "model": served.model,
+        }
         self._include_usage = include_usage
         self._served = served
 
@@ -80,13 +89,14 @@ class ChunkWriter:
     def opening(self, choices: int, prepared: PreparedPrompts) -> bytes:
         """The first chunk: the assistant role for each choice, and the platform's extensions."""
         extra = extensions(self._served, prepared)
+        opened: list[dict[str, Any]]
         if self._kind == "chat":
             opened = [
                 {"index": i, "delta": {"role": "assistant", "content": ""}, "finish_reason": None, "logprobs": None}
                 for i in range(choices)
             ]
-            return self._chunk(opened, **extra)
-        opened = [{"index": i, "text": "", "finish_reason": None, "logprobs": None} for i in range(choices)]
+        else:
+            opened = [{"index": i, "text": "", "finish_reason": None, "logprobs": None} for i in range(choices)]
         return self._chunk(opened, **extra)
 
     def delta(self, index: int, text: str, finish_reason: str | None) -> bytes:
@@ -102,4 +112,6 @@ class ChunkWriter:
 
     def error(self, status: int, message: str, code: str) -> bytes:
         """An error after the stream began (the status line is sent already): OpenAI's error shape."""
-        return sse({"error": {"message": message, "type": "server_error", "param": None, "code": code, "status": status}})
+        return sse(
+            {"error": {"message": message, "type": "server_error", "param": None, "code": code, "status": status}}
+        )

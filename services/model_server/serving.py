@@ -18,6 +18,7 @@ from llmops_common.auth.keyring import Principal
 from llmops_common.errors import LlmopsError
 from llmops_common.events import InferenceCompletedV1
 
+from .admission import Admission
 from .deployments import Route
 from .engines.base import GenerationRequest, InferenceEngine, SamplingParams
 from .errors import GenerationFailedError, ModelNotFoundError, TenantBlockedError
@@ -27,7 +28,6 @@ from .metrics import ServerMetrics
 from .preparation import Kind, PreparedPrompts, PromptPreparer
 from .protocol import ChatCompletionRequest, CompletionRequest, Served
 from .rate_limits import KeyLimits
-from .admission import Admission
 from .request_validation import RequestInvalidError, validation_message
 from .responses import DONE, ChunkWriter, full_response
 from .settings import Settings
@@ -132,7 +132,10 @@ class InferenceService:
 
     async def _stream(self, call: Call, body: ChatCompletionRequest | CompletionRequest) -> AsyncIterator[bytes]:
         writer = ChunkWriter(
-            call.kind, _response_id(call), int(call.started_at.timestamp()), call.served(self.base_model),
+            call.kind,
+            _response_id(call),
+            int(call.started_at.timestamp()),
+            call.served(self.base_model),
             body.include_usage(),
         )
         outcome: BaseException | None = None
@@ -185,7 +188,8 @@ class InferenceService:
 
     def _engine_requests(self, call: Call, n: int) -> list[GenerationRequest]:
         prepared, route = call.prepared, call.route
-        assert prepared is not None and route is not None  # noqa: S101 - prepared by `_start`
+        assert prepared is not None  # noqa: S101 - prepared by `_start`
+        assert route is not None  # noqa: S101 - routed by `_start`
         requests = []
         for prompt_index, prompt in enumerate(prepared.prompts):
             for choice in range(n):
@@ -194,7 +198,9 @@ class InferenceService:
                     # One seed for all choices would make them all the same.
                     sampling = SamplingParams(**{**sampling.__dict__, "seed": sampling.seed + choice})
                 requests.append(
-                    GenerationRequest(f"{call.request_id}-{prompt_index * n + choice}", prompt, sampling, route.served.adapter)
+                    GenerationRequest(
+                        f"{call.request_id}-{prompt_index * n + choice}", prompt, sampling, route.served.adapter
+                    )
                 )
         return requests
 

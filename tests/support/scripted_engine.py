@@ -54,7 +54,11 @@ class ScriptedEngine:
                     await asyncio.sleep(self.token_seconds)
                 else:
                     await asyncio.sleep(0)
-                word = (prefix if index == 0 else "") + f"w{index}" + ("" if index + 1 == request.sampling.max_tokens else " ")
+                word = (
+                    (prefix if index == 0 else "")
+                    + f"w{index}"
+                    + ("" if index + 1 == request.sampling.max_tokens else " ")
+                )
                 text += word
                 stop = next((s for s in request.sampling.stop if s in text), None)
                 if stop is not None:

@@ -44,7 +44,9 @@ def start_server(server_settings: Settings) -> ServerFactory:
         async def open_engine(_: Settings) -> AsyncIterator[InferenceEngine]:
             yield engine
 
-        with serving(create_app(settings, open_engine=open_engine, tenant_gate=tenant_gate), port, "model server") as url:
+        with serving(
+            create_app(settings, open_engine=open_engine, tenant_gate=tenant_gate), port, "model server"
+        ) as url:
             yield url
 
     return start

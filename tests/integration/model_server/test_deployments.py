@@ -41,7 +41,12 @@ def stored_adapter(settings: Settings, tmp_path: Path, version: str) -> Artifact
 
 def promoted(model: str, base: str, version: str | None, ref: ArtifactRef | None) -> ModelPromotedV1:
     return ModelPromotedV1(
-        model_name=model, base_model=base, adapter_version=version, adapter=ref, changed_by="tests", changed_at=datetime.now(UTC)
+        model_name=model,
+        base_model=base,
+        adapter_version=version,
+        adapter=ref,
+        changed_by="tests",
+        changed_at=datetime.now(UTC),
     )
 
 
@@ -71,7 +76,12 @@ async def key(settings: PlatformSettings, unique: str) -> str:
 
 
 async def test_replayed_at_start_and_promoted_under_load_without_failures(
-    start_server: ServerFactory, server_settings: Settings, settings: PlatformSettings, tmp_path: Path, unique: str, key: str
+    start_server: ServerFactory,
+    server_settings: Settings,
+    settings: PlatformSettings,
+    tmp_path: Path,
+    unique: str,
+    key: str,
 ) -> None:
     engine = ScriptedEngine(token_seconds=0.002)
     base, model = str(server_settings.base_model_name), f"support-{unique}"
@@ -100,8 +110,13 @@ async def test_replayed_at_start_and_promoted_under_load_without_failures(
             await publish(
                 settings,
                 ModelRolledBackV1(
-                    model_name=model, base_model=base, adapter_version="v1", adapter=v1, reason="regression",
-                    changed_by="tests", changed_at=datetime.now(UTC),
+                    model_name=model,
+                    base_model=base,
+                    adapter_version="v1",
+                    adapter=v1,
+                    reason="regression",
+                    changed_by="tests",
+                    changed_at=datetime.now(UTC),
                 ),
             )
             await until_served(http, model, "v1")
@@ -117,7 +132,12 @@ async def test_replayed_at_start_and_promoted_under_load_without_failures(
 
 
 async def test_a_failed_load_keeps_the_old_version_and_is_reported(
-    start_server: ServerFactory, server_settings: Settings, settings: PlatformSettings, tmp_path: Path, unique: str, key: str
+    start_server: ServerFactory,
+    server_settings: Settings,
+    settings: PlatformSettings,
+    tmp_path: Path,
+    unique: str,
+    key: str,
 ) -> None:
     engine = ScriptedEngine(failing_adapters={"bad"})
     base, model = str(server_settings.base_model_name), f"support-{unique}"
@@ -132,20 +152,35 @@ async def test_a_failed_load_keeps_the_old_version_and_is_reported(
             )
             assert await served_version(http, model) == "good"
     failure = ModelAdapterLoadFailedV1.model_validate_json(record.value)
-    assert (failure.adapter_version, failure.adapter, failure.lifecycle_event_type) == ("bad", bad, ModelPromotedV1.event_type)
+    assert (failure.adapter_version, failure.adapter, failure.lifecycle_event_type) == (
+        "bad",
+        bad,
+        ModelPromotedV1.event_type,
+    )
     assert "scripted failure" in failure.error
 
 
 async def test_canary_is_sticky_per_user_and_splits_by_percent(
-    start_server: ServerFactory, server_settings: Settings, settings: PlatformSettings, tmp_path: Path, unique: str, key: str
+    start_server: ServerFactory,
+    server_settings: Settings,
+    settings: PlatformSettings,
+    tmp_path: Path,
+    unique: str,
+    key: str,
 ) -> None:
     engine = ScriptedEngine()
     base, model = str(server_settings.base_model_name), f"support-{unique}"
     stable, candidate = stored_adapter(server_settings, tmp_path, "s1"), stored_adapter(server_settings, tmp_path, "c2")
     canary = ModelCanaryStartedV1(
-        model_name=model, base_model=base, stable_adapter_version="s1", stable_adapter=stable,
-        candidate_adapter_version="c2", candidate_adapter=candidate, candidate_percent=25,
-        changed_by="tests", changed_at=datetime.now(UTC),
+        model_name=model,
+        base_model=base,
+        stable_adapter_version="s1",
+        stable_adapter=stable,
+        candidate_adapter_version="c2",
+        candidate_adapter=candidate,
+        candidate_percent=25,
+        changed_by="tests",
+        changed_at=datetime.now(UTC),
     )
     with start_server(engine) as url:
         async with httpx.AsyncClient(base_url=url, headers=bearer(key)) as http:
@@ -158,15 +193,21 @@ async def test_canary_is_sticky_per_user_and_splits_by_percent(
                 )
                 arms[user] = response.json()["served"]
             again = [
-                (await http.post(
-                    "/v1/completions", json={"model": model, "prompt": "x", "max_tokens": 1, "user": f"user-{user}"}
-                )).json()["served"]
+                (
+                    await http.post(
+                        "/v1/completions", json={"model": model, "prompt": "x", "max_tokens": 1, "user": f"user-{user}"}
+                    )
+                ).json()["served"]
                 for user in range(20)
             ]
             by_session = {
-                (await http.post(
-                    "/v1/completions", json={"model": model, "prompt": "x", "max_tokens": 1}, headers={"x-session-id": "s-7"}
-                )).json()["served"]["canary_arm"]
+                (
+                    await http.post(
+                        "/v1/completions",
+                        json={"model": model, "prompt": "x", "max_tokens": 1},
+                        headers={"x-session-id": "s-7"},
+                    )
+                ).json()["served"]["canary_arm"]
                 for _ in range(5)
             }
             await publish(
@@ -174,7 +215,7 @@ async def test_canary_is_sticky_per_user_and_splits_by_percent(
                 ModelRetiredV1(model_name=model, reason="done", changed_by="tests", changed_at=datetime.now(UTC)),
             )
             async with asyncio.timeout(20):
-                while (await http.post("/v1/completions", json={"model": model, "prompt": "x"})).status_code != 404:
+                while (await http.post("/v1/completions", json={"model": model, "prompt": "x"})).status_code != 404:  # noqa: ASYNC110 - polls the HTTP API
                     await asyncio.sleep(0.05)
     candidates = [user for user, served in arms.items() if served["canary_arm"] == "candidate"]
     assert all(arms[u]["adapter_version"] == ("c2" if u in candidates else "s1") for u in arms)

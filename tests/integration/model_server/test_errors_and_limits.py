@@ -30,12 +30,16 @@ async def test_error_statuses_and_shape(
         async with httpx.AsyncClient(base_url=url, headers=bearer(key)) as http:
             unknown = await http.post("/v1/chat/completions", json={"model": "nope", "messages": HI})
             invalid = await http.post("/v1/chat/completions", json={"model": base, "messages": HI, "temperature": 7})
-            not_json = await http.post("/v1/chat/completions", content=b"{", headers={"content-type": "application/json"})
+            not_json = await http.post(
+                "/v1/chat/completions", content=b"{", headers={"content-type": "application/json"}
+            )
             capped = await http.post("/v1/chat/completions", json={"model": base, "messages": HI, "max_tokens": 51})
             large = await http.post(
                 "/v1/chat/completions", json={"model": base, "messages": [{"role": "user", "content": "x" * 5000}]}
             )
-            no_key = await http.post("/v1/chat/completions", json={"model": base, "messages": HI}, headers={"Authorization": ""})
+            no_key = await http.post(
+                "/v1/chat/completions", json={"model": base, "messages": HI}, headers={"Authorization": ""}
+            )
             wrong_key = await http.post(
                 "/v1/chat/completions", json={"model": base, "messages": HI}, headers=bearer("llmops_0123456789ab_nope")
             )
@@ -64,7 +68,11 @@ async def test_error_statuses_and_shape(
 
 
 async def test_a_key_sees_and_calls_only_its_models(
-    start_server: ServerFactory, scripted_engine: ScriptedEngine, server_settings: Settings, settings: PlatformSettings, unique: str
+    start_server: ServerFactory,
+    scripted_engine: ScriptedEngine,
+    server_settings: Settings,
+    settings: PlatformSettings,
+    unique: str,
 ) -> None:
     limited = await publish_api_key(settings, f"t-{unique}", models=["other-model"])
     with start_server(scripted_engine) as url:
@@ -76,7 +84,11 @@ async def test_a_key_sees_and_calls_only_its_models(
 
 
 async def test_requests_per_minute_answer_429_with_retry_after(
-    start_server: ServerFactory, scripted_engine: ScriptedEngine, server_settings: Settings, settings: PlatformSettings, unique: str
+    start_server: ServerFactory,
+    scripted_engine: ScriptedEngine,
+    server_settings: Settings,
+    settings: PlatformSettings,
+    unique: str,
 ) -> None:
     limited = await publish_api_key(settings, f"t-{unique}", rpm=2)
     with start_server(scripted_engine) as url:
@@ -92,7 +104,11 @@ async def test_requests_per_minute_answer_429_with_retry_after(
 
 
 async def test_tokens_per_minute_and_max_input_tokens(
-    start_server: ServerFactory, scripted_engine: ScriptedEngine, server_settings: Settings, settings: PlatformSettings, unique: str
+    start_server: ServerFactory,
+    scripted_engine: ScriptedEngine,
+    server_settings: Settings,
+    settings: PlatformSettings,
+    unique: str,
 ) -> None:
     limited = await publish_api_key(settings, f"t-{unique}", tpm=10, max_input_tokens=5)
     base = server_settings.base_model_name

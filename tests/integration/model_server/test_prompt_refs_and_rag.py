@@ -60,11 +60,15 @@ async def test_prompt_refs_render_from_the_replica(
     with start_server(scripted_engine) as url:
         client = sdk(url, key)
         staged = await client.chat.completions.create(
-            model=base, messages=[], max_tokens=1,
+            model=base,
+            messages=[],
+            max_tokens=1,
             extra_body={"prompt_ref": {"name": "support", "label": "staging", "variables": variables}},
         )
         pinned = await client.chat.completions.create(
-            model=base, messages=[{"role": "user", "content": "and more?"}], max_tokens=1,
+            model=base,
+            messages=[{"role": "user", "content": "and more?"}],
+            max_tokens=1,
             extra_body={"prompt_ref": {"name": "support", "version": 2, "variables": variables}},
         )
         with pytest.raises(openai.NotFoundError):
@@ -77,15 +81,22 @@ async def test_prompt_refs_render_from_the_replica(
             )
         with pytest.raises(openai.UnprocessableEntityError):
             await client.chat.completions.create(
-                model=base, messages=[],
+                model=base,
+                messages=[],
                 extra_body={"prompt_ref": {"name": "support", "variables": {**variables, "extra": 1}}},
             )
-    assert scripted_engine.prompts[0] == "system: You answer questions about llmops.\nuser: how do keys work?\nassistant:"
+    assert (
+        scripted_engine.prompts[0] == "system: You answer questions about llmops.\nuser: how do keys work?\nassistant:"
+    )
     assert scripted_engine.prompts[1] == (
         "system: Be brief about llmops.\nuser: how do keys work?\nuser: and more?\nassistant:"
     )
-    assert staged.model_extra is not None and pinned.model_extra is not None
-    assert (staged.model_extra["served"]["prompt_name"], staged.model_extra["served"]["prompt_version"]) == ("support", 1)
+    assert staged.model_extra is not None
+    assert pinned.model_extra is not None
+    assert (staged.model_extra["served"]["prompt_name"], staged.model_extra["served"]["prompt_version"]) == (
+        "support",
+        1,
+    )
     assert pinned.model_extra["served"]["prompt_version"] == 2
     assert "question" in str(missing.value.body)
 
@@ -102,13 +113,19 @@ async def retriever_responder(settings: PlatformSettings, tmp_path: Path) -> Asy
         if "slow" in request.query:
             return
         chunks = [
-            RetrievedChunk(doc_id="keys", chunk_index=0, text="Rotate keys monthly.", score=0.9, metadata={"src": "kb"}),
+            RetrievedChunk(
+                doc_id="keys", chunk_index=0, text="Rotate keys monthly.", score=0.9, metadata={"src": "kb"}
+            ),
             RetrievedChunk(doc_id="limits", chunk_index=3, text="Limits are per key.", score=0.5),
         ]
         await send_reply(bus.publisher, context, RetrievalAnsweredV1(request_id=request.request_id, chunks=chunks))
 
     bus.consumer.subscribe(
-        RETRIEVAL_REQUESTS, [RetrievalRequestedV1], answer, group_id=f"responder-{tmp_path.name}", latency_sensitive=True
+        RETRIEVAL_REQUESTS,
+        [RetrievalRequestedV1],
+        answer,
+        group_id=f"responder-{tmp_path.name}",
+        latency_sensitive=True,
     )
     await bus.start()
     yield seen
@@ -128,18 +145,23 @@ async def test_rag_puts_chunks_into_the_context_and_returns_sources(
     with start_server(scripted_engine, retriever_timeout_seconds=2.0) as url:
         client = sdk(url, key)
         answered = await client.chat.completions.create(
-            model=base, messages=[{"role": "user", "content": "how often rotate?"}], max_tokens=1, extra_body={"rag": rag}
+            model=base,
+            messages=[{"role": "user", "content": "how often rotate?"}],
+            max_tokens=1,
+            extra_body={"rag": rag},
         )
         with pytest.raises(openai.APIStatusError) as late:
             await client.chat.completions.create(
                 model=base, messages=[{"role": "user", "content": "slow one"}], max_tokens=1, extra_body={"rag": rag}
             )
         degraded = await client.chat.completions.create(
-            model=base, messages=[{"role": "user", "content": "slow again"}], max_tokens=1,
+            model=base,
+            messages=[{"role": "user", "content": "slow again"}],
+            max_tokens=1,
             extra_body={"rag": {**rag, "on_timeout": "no_context"}},
         )
     ours = [r for r in retriever_responder if r.tenant == tenant]
-    assert [(r.collection, r.query, r.top_k) for r in ours][0] == ("docs", "how often rotate?", 2)
+    assert next((r.collection, r.query, r.top_k) for r in ours) == ("docs", "how often rotate?", 2)
     assert scripted_engine.prompts[0].startswith("system: Answer using the following context.")
     assert "[1] Rotate keys monthly.\n[2] Limits are per key." in scripted_engine.prompts[0]
     assert answered.model_extra is not None
@@ -149,5 +171,6 @@ async def test_rag_puts_chunks_into_the_context_and_returns_sources(
     ]
     assert late.value.status_code == 504
     assert late.value.code == "retriever_timeout"
-    assert degraded.model_extra is not None and "sources" not in degraded.model_extra
+    assert degraded.model_extra is not None
+    assert "sources" not in degraded.model_extra
     assert scripted_engine.prompts[-1] == "user: slow again\nassistant:"

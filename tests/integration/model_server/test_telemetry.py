@@ -29,7 +29,11 @@ async def telemetry_of(bootstrap: str, tenant: str, count: int) -> list[Inferenc
 
 
 async def test_every_request_emits_one_event_with_its_fields(
-    start_server: ServerFactory, scripted_engine: ScriptedEngine, server_settings: Settings, settings: PlatformSettings, unique: str
+    start_server: ServerFactory,
+    scripted_engine: ScriptedEngine,
+    server_settings: Settings,
+    settings: PlatformSettings,
+    unique: str,
 ) -> None:
     tenant = f"t-{unique}"
     key = await publish_api_key(settings, tenant)
@@ -39,7 +43,11 @@ async def test_every_request_emits_one_event_with_its_fields(
         async with httpx.AsyncClient(base_url=url, headers=bearer(key)) as http:
             ok = await http.post(
                 "/v1/chat/completions",
-                json={"model": base, "messages": [{"role": "user", "content": "mail me at ann@example.com"}], "max_tokens": 3},
+                json={
+                    "model": base,
+                    "messages": [{"role": "user", "content": "mail me at ann@example.com"}],
+                    "max_tokens": 3,
+                },
             )
             missing = await http.post("/v1/chat/completions", json={"model": "nope", "messages": []})
     events = {event.request_id: event for event in await telemetry_of(settings.kafka_bootstrap, tenant, 2)}
@@ -64,7 +72,11 @@ async def test_every_request_emits_one_event_with_its_fields(
 
 
 async def test_text_capture_none_keeps_no_text(
-    start_server: ServerFactory, scripted_engine: ScriptedEngine, server_settings: Settings, settings: PlatformSettings, unique: str
+    start_server: ServerFactory,
+    scripted_engine: ScriptedEngine,
+    server_settings: Settings,
+    settings: PlatformSettings,
+    unique: str,
 ) -> None:
     tenant = f"t-{unique}"
     key = await publish_api_key(settings, tenant)
