@@ -8,6 +8,7 @@ import typer
 
 from .ingest import ingest
 from .keys import keys_app
+from .model import model_app
 from .prompts import prompts_app
 from .status import status
 from .topics import topics
@@ -29,6 +30,7 @@ app.command()(topics)
 app.command()(ingest)
 app.add_typer(prompts_app, name="prompts")
 app.add_typer(keys_app, name="keys")
+app.add_typer(model_app, name="model")
 
 if __name__ == "__main__":
     app()
