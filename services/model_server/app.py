@@ -9,6 +9,7 @@ import time
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
@@ -27,6 +28,7 @@ from llmops_common.topics import INFERENCE_COMPLETED, MODELS_LIFECYCLE, RETRIEVA
 from .adapter_files import AdapterFiles
 from .admission import Admission
 from .api import router
+from .engine_opening import open_configured_engine
 from .engines.base import InferenceEngine
 from .errors import install_openai_error_handlers
 from .lifecycle import DeploymentController
@@ -64,10 +66,10 @@ def create_app(
 ) -> FastAPI:
     """The model server's HTTP app.
 
-    `open_engine` defaults to the engine `settings.engine` names; `tenant_gate` is where a replica of
+    `open_engine` defaults to the configured engine on the configured base model; `tenant_gate` is where a replica of
     blocked tenants plugs in (by default no tenant is blocked).
     """
-    opener = open_engine or _default_engine
+    opener = open_engine or open_configured_engine
 
     @asynccontextmanager
     async def open_deps(runtime: ServiceRuntime) -> AsyncIterator[Deps]:
@@ -77,7 +79,7 @@ def create_app(
             engine = await stack.enter_async_context(opener(settings))
             metrics = ServerMetrics(runtime.registry)
             controller = DeploymentController(
-                settings.base_model_name or engine.base_model,
+                settings.base_model_name or public_model_name(engine.base_model),
                 engine,
                 AdapterFiles(open_artifact_store(settings), settings.state_dir / "adapters"),
                 lambda failure: _publish_failure(runtime, failure),
@@ -129,6 +131,12 @@ def create_app(
     return app
 
 
+def public_model_name(base_model: str) -> str:
+    """The name a base model goes by: a hub id as it is, a local folder by its folder name."""
+    path = Path(base_model)
+    return path.name if path.is_dir() else base_model
+
+
 async def _publish_batch(runtime: ServiceRuntime, batch: Sequence[InferenceCompletedV1]) -> None:
     await runtime.bus.publisher.publish_many(batch, topic=INFERENCE_COMPLETED.name)
 
@@ -152,7 +160,3 @@ async def _running(work: Coroutine[Any, Any, None]) -> AsyncIterator[None]:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
-
-
-def _default_engine(settings: Settings) -> AbstractAsyncContextManager[InferenceEngine]:
-    raise NotImplementedError("wired to the engines once they land")
