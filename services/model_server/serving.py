@@ -177,6 +177,9 @@ class InferenceService:
             call.prepared = await self._s.preparer.chat(body, call.principal, call.request_id)
         else:
             call.prepared = await self._s.preparer.completion(body, call.principal, call.request_id)
+        if self._s.settings.log_prompts:
+            # Off by default: prompts hold customer data, and no other log line carries them.
+            log.info("request %s prompts: %r", call.request_id, call.prepared.prompts)
         self._s.limits.admit(call.principal, sum(call.prepared.prompt_tokens))
         call.queue_seconds = await self._s.admission.enter()
         # From here `_finish` gives the slot and the adapter lease back.

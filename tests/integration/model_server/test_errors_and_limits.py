@@ -166,3 +166,40 @@ async def test_a_client_that_disconnects_stops_generation(
         )
     assert len(engine.aborted) == 1
     assert after.choices[0].message.content == "w0"
+
+
+class BlockedTenants:
+    """A tenant gate that blocks the tenants it holds, as the budget replica will."""
+
+    def __init__(self, *blocked: str) -> None:
+        self.blocked = set(blocked)
+
+    def blocked_reason(self, tenant: str) -> str | None:
+        return f"the budget of {tenant} is spent" if tenant in self.blocked else None
+
+
+async def test_a_blocked_tenant_gets_429_and_metrics_count_requests(
+    start_server: ServerFactory,
+    scripted_engine: ScriptedEngine,
+    server_settings: Settings,
+    settings: PlatformSettings,
+    unique: str,
+) -> None:
+    blocked = await publish_api_key(settings, f"b-{unique}")
+    allowed = await publish_api_key(settings, f"a-{unique}")
+    body = {"model": server_settings.base_model_name, "messages": HI, "max_tokens": 2}
+    with start_server(scripted_engine, tenant_gate=BlockedTenants(f"b-{unique}")) as url:
+        async with httpx.AsyncClient(base_url=url) as http:
+            refused = await http.post("/v1/chat/completions", json=body, headers=bearer(blocked))
+            served = await http.post("/v1/chat/completions", json=body, headers=bearer(allowed))
+            metrics = (await http.get("/metrics")).text
+    assert refused.status_code == 429
+    assert refused.json()["error"]["code"] == "tenant_blocked"
+    assert refused.json()["error"]["message"] == f"the budget of b-{unique} is spent"
+    assert served.status_code == 200
+    base = server_settings.base_model_name
+    assert f'llmops_inference_requests_total{{model="{base}",status="ok"}} 1.0' in metrics
+    assert 'llmops_inference_requests_total{model="unknown",status="error"} 1.0' in metrics
+    assert f'llmops_inference_tokens_total{{kind="completion",model="{base}"}} 2.0' in metrics
+    assert f'llmops_inference_time_to_first_token_seconds_count{{model="{base}"}} 1.0' in metrics
+    assert "llmops_inference_queue_depth 0.0" in metrics
