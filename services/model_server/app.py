@@ -74,8 +74,9 @@ def create_app(
     @asynccontextmanager
     async def open_deps(runtime: ServiceRuntime) -> AsyncIterator[Deps]:
         async with contextlib.AsyncExitStack() as stack:
-            keyring = await stack.enter_async_context(running_key_ring(runtime))
-            prompts = await stack.enter_async_context(running_prompt_replica(runtime))
+            poll = settings.replica_poll_wait_ms
+            keyring = await stack.enter_async_context(running_key_ring(runtime, poll_wait_ms=poll))
+            prompts = await stack.enter_async_context(running_prompt_replica(runtime, poll_wait_ms=poll))
             engine = await stack.enter_async_context(opener(settings))
             metrics = ServerMetrics(runtime.registry)
             controller = DeploymentController(
@@ -118,7 +119,9 @@ def create_app(
                 )
             )
             await stack.enter_async_context(_running(controller.run()))
-            await stack.enter_async_context(running_replica(runtime, MODELS_LIFECYCLE, controller.on_event))
+            await stack.enter_async_context(
+                running_replica(runtime, MODELS_LIFECYCLE, controller.on_event, poll_wait_ms=poll)
+            )
             # Serve nothing until every replayed deployment has its adapters loaded.
             await controller.wait_idle()
             await stack.enter_async_context(_running(telemetry.run()))

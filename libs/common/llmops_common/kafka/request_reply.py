@@ -32,7 +32,15 @@ REPLY_TO = "replyto"
 class Requester(Generic[R]):
     """Sends requests and awaits their replies; start it before the broker starts."""
 
-    def __init__(self, broker: KafkaBroker, publisher: EventPublisher, reply_topic: str, reply_type: type[R]) -> None:
+    def __init__(
+        self,
+        broker: KafkaBroker,
+        publisher: EventPublisher,
+        reply_topic: str,
+        reply_type: type[R],
+        *,
+        fetch_max_wait_ms: int = LOW_LATENCY_MAX_WAIT_MS,
+    ) -> None:
         self._publisher = publisher
         self._reply_topic = reply_topic
         self._reply_type = {reply_type.event_type: reply_type}
@@ -40,7 +48,7 @@ class Requester(Generic[R]):
         self._subscriber: Any = broker.subscriber(
             reply_topic,
             auto_offset_reset="latest",
-            fetch_max_wait_ms=LOW_LATENCY_MAX_WAIT_MS,
+            fetch_max_wait_ms=fetch_max_wait_ms,
             ack_policy=AckPolicy.MANUAL,
             parser=parse_tolerating_bad_headers,
             decoder=skip_decoding,
