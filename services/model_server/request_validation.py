@@ -4,18 +4,13 @@ from __future__ import annotations
 
 from pydantic import ValidationError
 
-from llmops_common.errors import PermanentError
+from .errors import BadRequestError
 
 
-class RequestInvalidError(PermanentError):
+class RequestInvalidError(BadRequestError):
     """The body is not valid JSON or does not match OpenAI's schema."""
 
     status_code = 422
-    code = "invalid_request"
-
-    def __init__(self, message: str, *, param: str | None = None) -> None:
-        super().__init__(message)
-        self.param = param
 
 
 def validation_message(error: ValidationError) -> str:

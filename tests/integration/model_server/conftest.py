@@ -15,6 +15,7 @@ from services.model_server.app import create_app
 from services.model_server.engines.base import InferenceEngine
 from services.model_server.settings import Settings
 from services.model_server.tenant_gate import TenantGate
+from tests.support.prompt_registry import publish_api_key
 from tests.support.scripted_engine import ScriptedEngine
 from tests.support.uvicorn_thread import serving
 
@@ -56,6 +57,12 @@ def start_server(server_settings: Settings) -> ServerFactory:
             yield url
 
     return start
+
+
+@pytest.fixture
+async def key(settings: PlatformSettings, unique: str) -> str:
+    """An API key of a tenant of this test's own, with no model list and no limits."""
+    return await publish_api_key(settings, f"t-{unique}")
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
-import pytest
 
 from llmops_common.events import (
     ArtifactRef,
@@ -26,7 +25,7 @@ from llmops_common.storage.artifacts import open_artifact_store
 from llmops_common.topics import MODELS_SERVING
 from services.model_server.settings import Settings
 from tests.integration.model_server.conftest import ServerFactory
-from tests.support.prompt_registry import bearer, publish_api_key
+from tests.support.prompt_registry import bearer
 from tests.support.scripted_engine import ScriptedEngine
 from tests.support.topic_reader import read_matching
 
@@ -68,11 +67,6 @@ async def until_served(http: httpx.AsyncClient, model: str, version: str | None,
             if response.status_code == 200 and response.json()["served"]["adapter_version"] == version:
                 return
             await asyncio.sleep(0.05)
-
-
-@pytest.fixture
-async def key(settings: PlatformSettings, unique: str) -> str:
-    return await publish_api_key(settings, f"t-{unique}")
 
 
 async def test_replayed_at_start_and_promoted_under_load_without_failures(

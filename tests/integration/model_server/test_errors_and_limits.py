@@ -17,11 +17,6 @@ from tests.support.scripted_engine import ScriptedEngine
 HI = [{"role": "user", "content": "hi"}]
 
 
-@pytest.fixture
-async def key(settings: PlatformSettings, unique: str) -> str:
-    return await publish_api_key(settings, f"t-{unique}")
-
-
 async def test_error_statuses_and_shape(
     start_server: ServerFactory, scripted_engine: ScriptedEngine, server_settings: Settings, key: str
 ) -> None:

@@ -2,18 +2,9 @@
 
 from __future__ import annotations
 
-import pytest
-
-from llmops_common.settings import PlatformSettings
 from services.model_server.settings import Settings
 from tests.integration.model_server.conftest import ServerFactory, sdk
-from tests.support.prompt_registry import publish_api_key
 from tests.support.scripted_engine import ScriptedEngine
-
-
-@pytest.fixture
-async def key(settings: PlatformSettings, unique: str) -> str:
-    return await publish_api_key(settings, f"t-{unique}")
 
 
 async def test_chat_completion_through_the_sdk(
