@@ -64,6 +64,6 @@ def make_lora_adapter(base_model: Path, target: Path, seed: int, rank: int = 8) 
     with torch.no_grad():
         for name, parameter in peft_model.named_parameters():
             if "lora_" in name:
-                parameter.copy_(torch.randn(parameter.shape, generator=generator) * 0.2)
+                parameter.copy_(torch.randn(parameter.shape, generator=generator) * 0.08)
     peft_model.save_pretrained(target, safe_serialization=True)
     return target
