@@ -9,7 +9,7 @@ from llmops_common.models.default_base import resolve_base_model
 from llmops_common.storage.artifacts import open_artifact_store
 
 from .engines.base import InferenceEngine
-from .engines.transformers_engine import TransformersEngine
+from .engines.factory import start_engine
 from .settings import Settings
 
 
@@ -17,7 +17,7 @@ from .settings import Settings
 async def open_configured_engine(settings: Settings) -> AsyncIterator[InferenceEngine]:
     """The engine `settings.engine` names over `settings.base_model`; stopped when the block ends."""
     base_model = resolve_base_model(settings.base_model, open_artifact_store(settings), settings.data_dir)
-    engine = await TransformersEngine.start(base_model, max_batch_size=settings.engine_max_batch_size)
+    engine = await start_engine(settings.engine, base_model)
     try:
         yield engine
     finally:

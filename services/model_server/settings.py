@@ -8,6 +8,8 @@ from pydantic import BaseModel, Field
 
 from llmops_common.settings import ServiceSettings
 
+from .engines.factory import EngineKind
+
 TextCapture = Literal["none", "redacted", "full"]
 
 
@@ -27,8 +29,8 @@ class Settings(ServiceSettings):
     """The name `/v1/models` gives the base model; lifecycle events for another base model are ignored.
     Unset, it is the engine's `base_model`."""
 
-    engine_max_batch_size: int = Field(default=32, ge=1)
-    """Sequences the engine decodes in one batch."""
+    engine: EngineKind = "auto"
+    """`vllm`, `transformers`, or `auto`: vLLM where it imports, else transformers."""
 
     max_body_bytes: int = Field(default=1 << 20, ge=1024)
     max_tokens_cap: int = Field(default=4096, ge=1)

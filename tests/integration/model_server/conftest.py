@@ -36,23 +36,23 @@ def server_settings(settings: PlatformSettings, tmp_path: Path, unique: str) -> 
 def start_server(server_settings: Settings) -> ServerFactory:
     """Starts a model server with settings overrides; the block ends it.
 
-    With `engine` (a test double) it serves that; without, the configured engine starts inside the
-    server, on the server's own event loop, as in production.
+    With `double` (an engine test double) it serves that; without, the configured engine starts inside
+    the server, on the server's own event loop, as in production.
     """
 
     @contextmanager
     def start(
-        engine: InferenceEngine | None = None, tenant_gate: TenantGate | None = None, **overrides: object
+        double: InferenceEngine | None = None, tenant_gate: TenantGate | None = None, **overrides: object
     ) -> Iterator[str]:
         port = free_port()
         settings = server_settings.model_copy(update={"model_server_port": port, **overrides})
 
         @asynccontextmanager
         async def given_engine(_: Settings) -> AsyncIterator[InferenceEngine]:
-            assert engine is not None
-            yield engine
+            assert double is not None
+            yield double
 
-        app = create_app(settings, open_engine=given_engine if engine else None, tenant_gate=tenant_gate)
+        app = create_app(settings, open_engine=given_engine if double else None, tenant_gate=tenant_gate)
         with serving(app, port, "model server") as url:
             yield url
 

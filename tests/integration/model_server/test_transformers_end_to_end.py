@@ -48,7 +48,7 @@ async def test_the_sdk_gets_what_the_engine_generates(
 ) -> None:
     key = await publish_api_key(settings, f"t-{unique}")
     expected = await direct(engine, engine.tokenizer.render_chat(QUESTION), 12)
-    with start_server(base_model=str(tiny_model)) as url:
+    with start_server(base_model=str(tiny_model), engine="transformers") as url:
         client = sdk(url, key)
         whole = await client.chat.completions.create(
             model=str(server_settings.base_model_name),
@@ -96,16 +96,16 @@ async def test_real_adapters_hot_load_and_roll_back_under_load(
         ),
         source="tests",
     )
-    body = {"model": model, "prompt": "How do I rotate an API key?", "max_tokens": 8, "temperature": 0}
-    with start_server(base_model=str(tiny_model)) as url:
+    body = {"model": model, "messages": QUESTION, "max_tokens": 8, "temperature": 0}
+    with start_server(base_model=str(tiny_model), engine="transformers") as url:
         async with httpx.AsyncClient(base_url=url, headers=bearer(key), timeout=60) as http:
 
             async def ask() -> tuple[int, str | None, str]:
-                response = await http.post("/v1/completions", json=body)
+                response = await http.post("/v1/chat/completions", json=body)
                 if response.status_code != 200:
                     return response.status_code, None, response.text
                 answer = response.json()
-                return 200, answer["served"]["adapter_version"], answer["choices"][0]["text"]
+                return 200, answer["served"]["adapter_version"], answer["choices"][0]["message"]["content"]
 
             _, _, text_a1 = await ask()
             outcomes: list[tuple[int, str | None, str]] = []
@@ -152,6 +152,7 @@ async def test_real_adapters_hot_load_and_roll_back_under_load(
             await asyncio.gather(*clients)
     assert [o for o in outcomes if o[0] != 200] == []
     texts = {version: {text for _, v, text in outcomes if v == version} for version in ("a1", "a2")}
+    assert text_a1
     assert texts["a1"] == {text_a1}
     assert len(texts["a2"]) == 1
     assert texts["a2"] != texts["a1"]
