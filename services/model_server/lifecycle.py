@@ -9,6 +9,7 @@ swap; the engine lets requests still running on them finish.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -31,6 +32,7 @@ from .engines.base import AdapterLoadError, InferenceEngine
 log = logging.getLogger(__name__)
 
 LifecycleEvent = ModelPromotedV1 | ModelCanaryStartedV1 | ModelRolledBackV1 | ModelRetiredV1
+REPORT_RETRY_SECONDS = 1.0
 PublishFailure = Callable[[ModelAdapterLoadFailedV1], Awaitable[None]]
 
 
@@ -61,6 +63,7 @@ class DeploymentController:
         self._unloading: set[str] = set()
         self._released = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
+        self._unreported: list[ModelAdapterLoadFailedV1] = []
         self.applied = 0
         """Lifecycle events handled so far (applied or refused), for tests and metrics."""
 
@@ -91,15 +94,17 @@ class DeploymentController:
         await self._idle.wait()
 
     async def run(self) -> None:
-        """Handles queued events until cancelled."""
+        """Handles queued events until cancelled; retries failure reports the broker did not take."""
         while True:
-            await self._wakeup.wait()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wakeup.wait(), REPORT_RETRY_SECONDS if self._unreported else None)
             self._wakeup.clear()
             while self._pending:
                 name = next(iter(self._pending))
                 await self._handle(self._pending.pop(name))
                 self.applied += 1
             self._idle.set()
+            await self._publish_unreported()
 
     async def _handle(self, event: LifecycleEvent) -> None:
         if isinstance(event, ModelRetiredV1):
@@ -182,7 +187,14 @@ class DeploymentController:
             error=error[:2000],
             failed_at=datetime.now(UTC),
         )
-        try:
-            await self._publish_failure(failure)
-        except Exception:
-            log.exception("could not publish the adapter load failure of %s", event.model_name)
+        self._unreported.append(failure)
+
+    async def _publish_unreported(self) -> None:
+        # During the replay at start the service's producer is not connected yet: reports wait here.
+        while self._unreported:
+            try:
+                await self._publish_failure(self._unreported[0])
+            except Exception as error:
+                log.info("adapter load failure not published yet (%s); retrying", type(error).__name__)
+                return
+            self._unreported.pop(0)

@@ -216,3 +216,24 @@ async def test_canary_is_sticky_per_user_and_splits_by_percent(
     assert 0.15 <= len(candidates) / len(arms) <= 0.35
     assert again == [arms[user] for user in range(20)]
     assert len(by_session) == 1
+
+
+async def test_a_replayed_promotion_that_fails_to_load_is_reported_and_not_served(
+    start_server: ServerFactory,
+    server_settings: Settings,
+    settings: PlatformSettings,
+    tmp_path: Path,
+    unique: str,
+    key: str,
+) -> None:
+    engine = ScriptedEngine(failing_adapters={"bad"})
+    base, model = str(server_settings.base_model_name), f"support-{unique}"
+    await publish(settings, promoted(model, base, "bad", stored_adapter(server_settings, tmp_path, "bad")))
+    with start_server(engine) as url:
+        async with httpx.AsyncClient(base_url=url, headers=bearer(key)) as http:
+            missing = await http.post("/v1/completions", json={"model": model, "prompt": "x", "max_tokens": 1})
+        [record] = await read_matching(
+            settings.kafka_bootstrap, MODELS_SERVING.name, lambda r: json.loads(r.value)["model_name"] == model, 1
+        )
+    assert missing.status_code == 404
+    assert ModelAdapterLoadFailedV1.model_validate_json(record.value).adapter_version == "bad"
