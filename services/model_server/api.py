@@ -11,9 +11,10 @@ from starlette.types import Receive, Scope, Send
 from llmops_common.auth.http import CurrentPrincipal
 from llmops_common.auth.keyring import Principal
 
+from .call_record import Call
 from .preparation import Kind
 from .protocol import ModelCard, ModelList
-from .serving import Call, InferenceService
+from .serving import InferenceService
 
 router = APIRouter()
 SESSION_HEADER = "x-session-id"

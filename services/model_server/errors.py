@@ -6,8 +6,6 @@ their typed exceptions (`AuthenticationError`, `NotFoundError`, `RateLimitError`
 
 from __future__ import annotations
 
-from typing import ClassVar
-
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -78,7 +76,6 @@ class GenerationFailedError(LlmopsError):
 
     status_code = 500
     code = "engine_error"
-    retryable: ClassVar[bool] = True
 
 
 def openai_error(status: int, message: str, code: str, param: str | None = None) -> JSONResponse:

@@ -6,6 +6,8 @@ from collections.abc import Callable
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
+from llmops_common.events import InferenceCompletedV1
+
 _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
 
 
@@ -47,6 +49,18 @@ class ServerMetrics:
             "llmops_telemetry_published", "Telemetry events published", registry=registry
         )
         self.telemetry_buffered = Gauge("llmops_telemetry_buffered", "Telemetry events waiting", registry=registry)
+
+    def observe(self, event: InferenceCompletedV1, *, routed: bool) -> None:
+        """Counts one ended request; an unrouted one (unknown model, bad body) under `unknown`."""
+        model = event.model_name if routed else "unknown"
+        self.requests.labels(model, event.status).inc()
+        self.latency.labels(model).observe(event.latency_ms / 1000)
+        if not routed:
+            return
+        if event.time_to_first_token_ms is not None:
+            self.time_to_first_token.labels(model).observe(event.time_to_first_token_ms / 1000)
+        self.tokens.labels(model, "prompt").inc(event.prompt_tokens)
+        self.tokens.labels(model, "completion").inc(event.completion_tokens)
 
     def watch_queue(self, queued: Callable[[], int], running: Callable[[], int]) -> None:
         """Reads the queue depth and running requests at scrape time."""

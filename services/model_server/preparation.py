@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from llmops_common.auth.keyring import Principal
-from llmops_common.errors import LlmopsError
 from llmops_common.events.retrieval import RetrievedChunk
 from llmops_common.prompts.rendering import PromptRenderer
 from llmops_common.prompts.templates import RenderedPrompt
@@ -138,8 +137,3 @@ class PromptPreparer:
 def _template_role(role: str) -> str:
     # OpenAI's `developer` role is the newer name of `system`; chat templates know only the latter.
     return "system" if role == "developer" else role
-
-
-def is_client_error(error: BaseException) -> bool:
-    """Whether an error is the caller's (4xx) rather than the server's."""
-    return isinstance(error, LlmopsError) and error.status_code < 500

@@ -108,14 +108,6 @@ class CompletionRequest(_Generation):
         return [self.prompt] if isinstance(self.prompt, str) else list(self.prompt)
 
 
-class Usage(BaseModel):
-    """Tokens used by a request, all choices together."""
-
-    prompt_tokens: int
-    completion_tokens: int
-    total_tokens: int
-
-
 class Served(BaseModel):
     """What served the request: the platform's extension, also in telemetry."""
 

@@ -9,63 +9,27 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass
 
 from pydantic import ValidationError
 
-from llmops_common.auth.keyring import Principal
-from llmops_common.errors import LlmopsError
-from llmops_common.events import InferenceCompletedV1
-
 from .admission import Admission
-from .deployments import Route
+from .call_record import Call, completed_event
 from .engines.base import GenerationRequest, InferenceEngine, SamplingParams
 from .errors import GenerationFailedError, ModelNotFoundError, TenantBlockedError
 from .generation import ChoiceProgress, Progress, generate_all, stream_all
 from .lifecycle import DeploymentController
 from .metrics import ServerMetrics
-from .preparation import Kind, PreparedPrompts, PromptPreparer
-from .protocol import ChatCompletionRequest, CompletionRequest, Served
+from .preparation import PromptPreparer
+from .protocol import ChatCompletionRequest, CompletionRequest
 from .rate_limits import KeyLimits
 from .request_validation import RequestInvalidError, validation_message
 from .responses import DONE, ChunkWriter, full_response
 from .settings import Settings
 from .telemetry import TelemetryBuffer
 from .tenant_gate import TenantGate
-from .text_capture import captured_text, request_cost
 
 log = logging.getLogger(__name__)
-CLIENT_CLOSED = 499
-"""The status telemetry records for a client that went away mid-stream (nginx's convention)."""
-
-
-@dataclass
-class Call:
-    """One request as it goes through the server, for the response and its telemetry."""
-
-    kind: Kind
-    request_id: str
-    principal: Principal
-    model: str = "unknown"
-    started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
-    started: float = field(default_factory=time.perf_counter)
-    route: Route | None = None
-    prepared: PreparedPrompts | None = None
-    progress: Progress | None = None
-    queue_seconds: float = 0.0
-    finished: bool = False
-
-    def served(self, base_model: str) -> Served:
-        assert self.route is not None  # noqa: S101 - served only once routed
-        return Served(
-            model=self.model,
-            base_model=base_model,
-            adapter_version=self.route.served.version,
-            canary_arm=self.route.arm,
-            prompt_name=self.prepared.prompt_name if self.prepared else None,
-            prompt_version=self.prepared.prompt_version if self.prepared else None,
-        )
 
 
 @dataclass
@@ -226,68 +190,12 @@ class InferenceService:
                 self._s.admission.leave()
                 assert call.route is not None  # noqa: S101 - a slot is only taken once routed
                 self._s.deployments.release(call.route.served)
-            self._s.telemetry.record(self._event(call, error))
+            event = completed_event(call, error, self.base_model, self._s.settings)
+            self._s.limits.record_tokens(call.principal, event.prompt_tokens + event.completion_tokens)
+            self._s.metrics.observe(event, routed=call.route is not None)
+            self._s.telemetry.record(event)
         except Exception:
             log.exception("recording request %s failed", call.request_id)
-
-    def _event(self, call: Call, error: BaseException | None) -> InferenceCompletedV1:
-        s = self._s
-        latency = time.perf_counter() - call.started
-        progress, prepared, route = call.progress, call.prepared, call.route
-        prompt_tokens = progress.prompt_tokens if progress else sum(prepared.prompt_tokens) if prepared else 0
-        completion_tokens = progress.completion_tokens if progress else 0
-        status, http_status, code, finish = _outcome(error, progress)
-        ttft = (progress.first_token_at - call.started) if progress and progress.first_token_at else None
-        generating = (time.perf_counter() - progress.started) if progress else 0.0
-        model = call.model
-        s.limits.record_tokens(call.principal, prompt_tokens + completion_tokens)
-        s.metrics.requests.labels(model if route else "unknown", status).inc()
-        s.metrics.latency.labels(model if route else "unknown").observe(latency)
-        if route is not None:
-            if ttft is not None:
-                s.metrics.time_to_first_token.labels(model).observe(ttft)
-            s.metrics.tokens.labels(model, "prompt").inc(prompt_tokens)
-            s.metrics.tokens.labels(model, "completion").inc(completion_tokens)
-        capture = s.settings.text_capture
-        return InferenceCompletedV1(
-            request_id=call.request_id,
-            tenant=call.principal.tenant,
-            key_id=call.principal.key_id,
-            model_name=model[:256],
-            base_model=self.base_model,
-            adapter_version=route.served.version if route else None,
-            canary_arm=route.arm if route else None,
-            prompt_name=prepared.prompt_name if prepared else None,
-            prompt_version=prepared.prompt_version if prepared else None,
-            prompt_tokens=prompt_tokens,
-            completion_tokens=completion_tokens,
-            time_to_first_token_ms=ttft * 1000 if ttft is not None else None,
-            latency_ms=latency * 1000,
-            tokens_per_second=completion_tokens / generating if completion_tokens and generating > 0 else None,
-            queue_time_ms=call.queue_seconds * 1000,
-            cost_usd=request_cost(s.settings.prices, model, self.base_model, prompt_tokens, completion_tokens),
-            finish_reason=finish,
-            status=status,
-            error_code=code,
-            http_status=http_status,
-            started_at=call.started_at,
-            prompt_text=captured_text("\n".join(prepared.prompts), capture) if prepared else None,
-            completion_text=(
-                captured_text("\n".join("".join(c.text) for c in progress.choices), capture) if progress else None
-            ),
-            text_capture=capture,
-        )
-
-
-def _outcome(error: BaseException | None, progress: Progress | None) -> tuple:  # type: ignore[type-arg]
-    if error is None:
-        reasons = {c.finish_reason for c in progress.choices} if progress else set()
-        return "ok", 200, None, "length" if "length" in reasons else "stop"
-    if isinstance(error, LlmopsError):
-        return "error", error.status_code, error.code, "error"
-    if isinstance(error, Exception):
-        return "error", 500, "internal_error", "error"
-    return "error", CLIENT_CLOSED, "client_disconnected", "cancelled"
 
 
 def _response_id(call: Call) -> str:
