@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 
 import httpx
 import openai
@@ -198,3 +199,21 @@ async def test_a_blocked_tenant_gets_429_and_metrics_count_requests(
     assert f'llmops_inference_tokens_total{{kind="completion",model="{base}"}} 2.0' in metrics
     assert f'llmops_inference_time_to_first_token_seconds_count{{model="{base}"}} 1.0' in metrics
     assert "llmops_inference_queue_depth 0.0" in metrics
+
+
+async def test_a_chunked_body_over_the_cap_gets_413(
+    start_server: ServerFactory, scripted_engine: ScriptedEngine, server_settings: Settings, key: str
+) -> None:
+    async def chunks() -> AsyncIterator[bytes]:
+        yield b'{"model": "' + str(server_settings.base_model_name).encode() + b'", "messages": [{"role": "user", '
+        for _ in range(10):
+            yield b'"content": "' + b"x" * 1000 + b'", '
+        yield b'"name": "n"}]}'
+
+    with start_server(scripted_engine, max_body_bytes=4096) as url:
+        async with httpx.AsyncClient(base_url=url, headers=bearer(key)) as http:
+            response = await http.post("/v1/chat/completions", content=chunks())
+    assert "content-length" not in response.request.headers
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "too_large"
+    assert response.headers["x-request-id"]
