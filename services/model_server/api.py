@@ -63,11 +63,9 @@ async def list_models(request: Request, principal: CurrentPrincipal) -> ModelLis
     """The base model and every deployed model this key may call."""
     deps = request.state.deps
     table = deps.controller.table
-    created = deps.started_at
-    owner = principal.tenant
     return ModelList(
         data=[
-            ModelCard(id=name, created=created, owned_by="llmops" if name == table.base_model else owner)
+            ModelCard(id=name, created=deps.started_at, owned_by="llmops")
             for name in table.names()
             if principal.may_call(name)
         ]

@@ -6,7 +6,6 @@ leaves streamed responses (and their disconnects) untouched.
 
 from __future__ import annotations
 
-import re
 import uuid
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -15,8 +14,6 @@ from llmops_common.errors import PayloadTooLargeError
 
 from .errors import REQUEST_ID_HEADER, error_response
 
-_CLIENT_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
-
 
 def new_request_id() -> str:
     """A fresh request id."""
@@ -24,7 +21,7 @@ def new_request_id() -> str:
 
 
 class RequestIdAndBodyCap:
-    """Names each request (the client's `x-request-id` when it is sane) and caps the body size."""
+    """Names each request and caps the body size."""
 
     def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
         self._app = app
@@ -35,8 +32,8 @@ class RequestIdAndBodyCap:
             await self._app(scope, receive, send)
             return
         headers = dict(scope["headers"])
-        offered = headers.get(REQUEST_ID_HEADER.encode(), b"").decode("latin-1")
-        request_id = offered if _CLIENT_ID.fullmatch(offered) else new_request_id()
+        # Always the server's own: telemetry and feedback are keyed by it, so a client must not pick it.
+        request_id = new_request_id()
         scope.setdefault("state", {})["request_id"] = request_id
         header = (REQUEST_ID_HEADER.encode(), request_id.encode())
 
