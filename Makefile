@@ -14,11 +14,12 @@ up: $(VENV)/.installed-platform
 test: $(VENV)/.installed-dev $(VENV)/.installed-vllm
 	$(BIN)/python -m pytest tests/unit tests/integration tests/e2e
 
-bench: $(VENV)/.installed-dev
+bench: $(VENV)/.installed-dev $(VENV)/.installed-vllm
 	$(BIN)/python -m tests.bench.bench_bus
 	$(BIN)/python -m tests.bench.bench_prompts
 	$(BIN)/python -m tests.bench.bench_ingestion
 	$(BIN)/python -m tests.bench.bench_vector_search
+	$(BIN)/python -m tests.bench.bench_engines
 
 schemas: $(VENV)/.installed-dev
 	$(BIN)/python -m llmops_common.contracts write

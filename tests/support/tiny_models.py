@@ -18,7 +18,8 @@ from llmops_common.models.pretraining import PretrainingPlan
 from llmops_common.models.tiny_llama import TinyLlamaSpec
 
 TEST_SPEC = TinyLlamaSpec(vocab_size=512, hidden_size=64, heads=2, layers=2, intermediate_size=128, context=256)
-TEST_PLAN = PretrainingPlan(max_steps=200, max_seconds=40.0, batch_size=8, block_size=96, learning_rate=1e-2)
+# Bound by steps only (the time limit is far off), so the model is the same on a busy machine as on a quiet one.
+TEST_PLAN = PretrainingPlan(max_steps=200, max_seconds=3600.0, batch_size=8, block_size=96, learning_rate=1e-2)
 TEST_DOCUMENTS = 400
 
 
@@ -66,4 +67,12 @@ def make_lora_adapter(base_model: Path, target: Path, seed: int, rank: int = 8) 
             if "lora_" in name:
                 parameter.copy_(torch.randn(parameter.shape, generator=generator) * 0.08)
     peft_model.save_pretrained(target, safe_serialization=True)
+    return target
+
+
+def broken_adapter(like: Path, target: Path) -> Path:
+    """An adapter folder with `like`'s valid config but weights that are not safetensors."""
+    target.mkdir(parents=True)
+    (target / "adapter_config.json").write_text((like / "adapter_config.json").read_text())
+    (target / "adapter_model.safetensors").write_bytes(b"not safetensors")
     return target

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import Counter, deque
+from collections import deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,8 +17,9 @@ from typing import Any
 import torch
 from transformers import AutoModelForCausalLM, PreTrainedModel
 
+from .adapter_usage import AdapterUsage
 from .base import AdapterSpec, EngineError, GenerationDelta, GenerationRequest
-from .errors import PromptTooLongError, UnknownAdapterError
+from .errors import PromptTooLongError
 from .hf_tokenizer import HFChatTokenizer
 from .kv_batch import KVBatch, merge
 from .peft_adapters import PeftAdapters
@@ -65,11 +66,9 @@ class TransformersEngine:
         self._waiting: deque[_Sequence] = deque()
         self._running: list[_Sequence] = []
         self._batch: KVBatch | None = None
-        self._users: Counter[str] = Counter()
-        self._retiring: set[str] = set()
+        self._usage = AdapterUsage()
         self._model_lock = asyncio.Lock()
         self._wake = asyncio.Event()
-        self._idle_adapter = asyncio.Condition()
         self._closed = False
         self._task: asyncio.Task[None] | None = None
 
@@ -126,17 +125,13 @@ class TransformersEngine:
         """Loads an adapter between two steps; running requests pause for that moment only."""
         async with self._model_lock:
             await asyncio.to_thread(self._adapters.load, adapter)
-        self._retiring.discard(adapter.name)
+        self._usage.reopen(adapter.name)
 
     async def unload_adapter(self, name: str) -> None:
         """Refuses new requests on `name`, waits for its running ones to finish, then frees it."""
-        self._retiring.add(name)
-        async with self._idle_adapter:
-            await self._idle_adapter.wait_for(lambda: self._users[name] == 0)
-        async with self._model_lock:
-            if name in self._retiring:
+        if await self._usage.retire(name):
+            async with self._model_lock:
                 await asyncio.to_thread(self._adapters.unload, name)
-                self._retiring.discard(name)
 
     async def close(self) -> None:
         """Stops the scheduler; requests still waiting or running end with an `EngineError`."""
@@ -153,8 +148,7 @@ class TransformersEngine:
             raise EngineError("the engine stopped")
         adapter = request.adapter
         if adapter is not None:
-            if adapter.name in self._retiring:
-                raise UnknownAdapterError(f"adapter {adapter.name} is being unloaded")
+            self._usage.check_open(adapter.name)
             if adapter.name not in self._adapters.loaded:
                 await self.load_adapter(adapter)
         prompt_ids = self._tokenizer.encode(request.prompt)
@@ -171,7 +165,7 @@ class TransformersEngine:
         )
         sequence = _Sequence(request, prompt_ids, stream, new_generator(params.seed))
         if adapter is not None:
-            self._users[adapter.name] += 1
+            self._usage.acquire(adapter.name)
         self._waiting.append(sequence)
         self._wake.set()
         return sequence
@@ -277,9 +271,7 @@ class TransformersEngine:
 
     async def _release(self, sequence: _Sequence) -> None:
         if sequence.adapter is not None:
-            self._users[sequence.adapter] -= 1
-            async with self._idle_adapter:
-                self._idle_adapter.notify_all()
+            await self._usage.release(sequence.adapter)
 
     async def _fail_all(self, sequences: list[_Sequence], error: EngineError) -> None:
         for sequence in sequences:

@@ -10,13 +10,13 @@ from __future__ import annotations
 import asyncio
 import itertools
 import os
-from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
+from .adapter_usage import AdapterUsage
 from .base import AdapterLoadError, AdapterSpec, EngineError, FinishReason, GenerationDelta, GenerationRequest
-from .errors import PromptTooLongError, UnknownAdapterError
+from .errors import PromptTooLongError
 from .hf_tokenizer import HFChatTokenizer
 
 
@@ -57,10 +57,8 @@ class VllmEngine:
         self._context = context
         self._lora_ids: dict[str, Any] = {}
         self._next_lora_id = itertools.count(1)
-        self._users: Counter[str] = Counter()
-        self._retiring: set[str] = set()
+        self._usage = AdapterUsage()
         self._adapter_lock = asyncio.Lock()
-        self._idle_adapter = asyncio.Condition()
 
     @classmethod
     async def start(cls, base_model: str, options: VllmOptions | None = None) -> VllmEngine:
@@ -132,7 +130,7 @@ class VllmEngine:
         )
         name = request.adapter.name if request.adapter else None
         if name is not None:
-            self._users[name] += 1
+            self._usage.acquire(name)
         stream = self._engine.generate(request.prompt, params, request.request_id, lora_request=lora)
         generated = 0
         try:
@@ -146,9 +144,7 @@ class VllmEngine:
             # Closing vLLM's stream is what aborts the request there and frees its slot.
             await stream.aclose()
             if name is not None:
-                self._users[name] -= 1
-                async with self._idle_adapter:
-                    self._idle_adapter.notify_all()
+                await self._usage.release(name)
 
     async def load_adapter(self, adapter: AdapterSpec) -> None:
         """Loads an adapter into vLLM's LoRA cache; `AdapterLoadError` leaves the others serving."""
@@ -165,16 +161,14 @@ class VllmEngine:
             except Exception as error:
                 raise AdapterLoadError(f"adapter {adapter.name} at {adapter.path} failed to load: {error}") from error
             self._lora_ids[adapter.name] = lora
-            self._retiring.discard(adapter.name)
+            self._usage.reopen(adapter.name)
 
     async def unload_adapter(self, name: str) -> None:
         """Refuses new requests on `name`, waits for its running ones, then removes it from vLLM."""
-        self._retiring.add(name)
-        async with self._idle_adapter:
-            await self._idle_adapter.wait_for(lambda: self._users[name] == 0)
+        if not await self._usage.retire(name):
+            return
         async with self._adapter_lock:
-            lora = self._lora_ids.pop(name, None) if name in self._retiring else None
-            self._retiring.discard(name)
+            lora = self._lora_ids.pop(name, None)
             if lora is not None:
                 await self._engine.remove_lora(lora.lora_int_id)
 
@@ -188,8 +182,7 @@ class VllmEngine:
     async def _lora_for(self, adapter: AdapterSpec | None) -> Any:
         if adapter is None:
             return None
-        if adapter.name in self._retiring:
-            raise UnknownAdapterError(f"adapter {adapter.name} is being unloaded")
+        self._usage.check_open(adapter.name)
         await self.load_adapter(adapter)
         return self._lora_ids[adapter.name]
 

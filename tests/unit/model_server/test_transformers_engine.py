@@ -20,6 +20,7 @@ from services.model_server.engines.base import (
 from services.model_server.engines.errors import PromptTooLongError, UnknownAdapterError
 from services.model_server.engines.transformers_engine import TransformersEngine
 from tests.support.engine_runs import complete, greedy
+from tests.support.tiny_models import broken_adapter
 
 QUESTIONS = [
     "Hi, how do I reset my password in Quill Docs?",
@@ -138,10 +139,7 @@ async def test_a_failing_adapter_load_leaves_the_others_serving(
 ) -> None:
     a = AdapterSpec("a-v1", lora_adapters[0])
     before = await complete(engine, prompts[3], greedy(12), a)
-    broken = tmp_path / "broken"
-    broken.mkdir()
-    (broken / "adapter_config.json").write_text((lora_adapters[0] / "adapter_config.json").read_text())
-    (broken / "adapter_model.safetensors").write_bytes(b"not safetensors")
+    broken = broken_adapter(lora_adapters[0], tmp_path / "broken")
     for spec in (AdapterSpec("missing", tmp_path / "nowhere"), AdapterSpec("broken", broken)):
         with pytest.raises(AdapterLoadError):
             await engine.load_adapter(spec)
