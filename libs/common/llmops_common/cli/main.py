@@ -6,6 +6,7 @@ import logging
 
 import typer
 
+from .data import data_app
 from .ingest import ingest
 from .keys import keys_app
 from .prompts import prompts_app
@@ -29,6 +30,7 @@ app.command()(topics)
 app.command()(ingest)
 app.add_typer(prompts_app, name="prompts")
 app.add_typer(keys_app, name="keys")
+app.add_typer(data_app, name="data")
 
 if __name__ == "__main__":
     app()
