@@ -20,7 +20,7 @@ from ..events.dataset_profile import DatasetProfile
 from ..ingest.client import IngestionCallError, IngestionClient
 from ..settings import PlatformSettings
 from .console import console
-from .prompts import fail
+from .prompts import ApiKey, fail
 
 data_app = typer.Typer(
     help="Datasets in the ingestion service: seal versions, show their profiles, erase records.",
@@ -33,10 +33,6 @@ IngestionUrl = Annotated[
     typer.Option(
         "--url", help="The ingestion service's base URL; by default the platform's, from the LLMOPS_ settings."
     ),
-]
-ApiKey = Annotated[
-    str,
-    typer.Option("--api-key", envvar="LLMOPS_API_KEY", show_default=False, help="An API key of the tenant."),
 ]
 
 
