@@ -86,8 +86,8 @@ DATA_DOCUMENTS = TopicSpec(
 )
 DATA_DATASETS = TopicSpec(
     "llmops.data.datasets",
-    "Sealed, immutable dataset versions.",
-    "name",
+    "Sealed, immutable dataset versions; compaction keeps each dataset's latest.",
+    "tenant/name",
     (DatasetSealedV1,),
     ("ingestion",),
     ("trainer", "evaluator", "monitor"),

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
 from services.ingestion.datasets import Example
 from services.ingestion.pipeline.outcomes import CleanRecord, Duplicate, DuplicateKind, Rejected, RejectReason
 from services.ingestion.pipeline.pii.types import PiiType
 from services.ingestion.profile import build_profile, tallies_of, token_lengths
-from services.ingestion.token_counting import WordTokenCounter, open_token_counter
+from services.ingestion.token_counting import TokenizerSettingError, WordTokenCounter, open_token_counter
 
 
 def example(record_id: str, source: str, prompt: str, completion: str) -> Example:
@@ -68,3 +72,18 @@ def test_a_profile_describes_the_rows_and_the_cleaning_the_dataset_took() -> Non
     assert rows["tokens.total", "max"] == 10
     assert rows["source_rows", "chat"] == 2
     assert sum(v for (metric, _), v in rows.items() if metric == "tokens.prompt.histogram") == 3
+
+
+def test_a_tokenizer_json_counts_the_models_own_tokens(tmp_path: Path) -> None:
+    tokenizers = pytest.importorskip("tokenizers")
+    model = tokenizers.models.WordLevel({"[UNK]": 0, "hello": 1, "world": 2}, unk_token="[UNK]")  # noqa: S106 - a vocabulary token, not a password
+    tokenizer = tokenizers.Tokenizer(model)
+    tokenizer.pre_tokenizer = tokenizers.pre_tokenizers.Whitespace()
+    tokenizer.save(str(tmp_path / "tokenizer.json"))
+
+    counter = open_token_counter(str(tmp_path))
+
+    assert counter.count(["hello world", "hello, brave new world"]) == [2, 5]
+    assert counter.name == f"tokenizer.json:{tmp_path.name}"
+    with pytest.raises(TokenizerSettingError):
+        open_token_counter(str(tmp_path / "missing.json"))

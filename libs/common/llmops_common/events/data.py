@@ -105,7 +105,9 @@ class DatasetSealedV1(Event):
     )
 
     def event_key(self) -> str:
-        return self.name
+        # The tenant is part of the key: on a compacted topic, a dataset name alone would let one
+        # tenant's latest version replace another's.
+        return f"{self.tenant}/{self.name}"
 
 
 MetadataValue = str | int | float | bool
