@@ -59,7 +59,7 @@ def create_app(settings: Settings) -> FastAPI:
                 pipeline = IngestionPipeline(pipeline_settings, dedup_state=dedup_state)
                 ingestion = Ingestion(pipeline, store, runtime.bus.publisher)
                 sealer = DatasetSealer(store, artifacts, runtime.bus.publisher, tokens)
-                eraser = Eraser(store, pipeline, runtime.bus.publisher)
+                eraser = Eraser(store, pipeline, runtime.bus.publisher, sealer.lock)
                 subscribe(runtime.bus.consumer, ingestion)
                 async with _seal_policy_running(settings, store, sealer):
                     yield Deps(runtime, settings, keyring, ingestion, sealer, eraser)

@@ -10,6 +10,7 @@ half-way can simply be sent again.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -43,9 +44,15 @@ class Eraser:
     store: IngestionStore
     pipeline: IngestionPipeline
     publisher: EventPublisher
+    seal_lock: asyncio.Lock
+    """The sealer's lock: a seal under way finishes before an erasure starts, and none starts meanwhile."""
 
     async def erase(self, request: ErasureRequest) -> ErasureCompletedV1:
         """Erases what the request selects, and returns its audit record, published."""
+        async with self.seal_lock:
+            return await self._erase(request)
+
+    async def _erase(self, request: ErasureRequest) -> ErasureCompletedV1:
         selector = request.doc_id if request.doc_id is not None else request.subject
         assert selector is not None  # noqa: S101 - ErasureRequest guarantees one of them
         erasure_id = uuid.uuid4().hex

@@ -52,6 +52,7 @@ class DatasetSealer:
         publisher: EventPublisher,
         tokens: TokenCounter,
         eval_percent: int = EVAL_PERCENT,
+        lock: asyncio.Lock | None = None,
     ) -> None:
         self._store = store
         self._ledger: DatasetLedger = store.ledger
@@ -59,11 +60,13 @@ class DatasetSealer:
         self._publisher = publisher
         self._tokens = tokens
         self._eval_percent = eval_percent
-        self._lock = asyncio.Lock()
+        self.lock = lock or asyncio.Lock()
+        """Held while a version is built and published; erasures take it too, so that no version
+        that an erasure has already left behind can be published after it."""
 
     async def seal(self, tenant: str, dataset: str, trigger: Trigger = "command") -> SealResult:
         """Seals the dataset's examples as they are now."""
-        async with self._lock:
+        async with self.lock:
             if not self._ledger.exists(tenant, dataset):
                 raise NotFoundError(f"no dataset {dataset!r}", detail={"dataset": dataset})
             pending = self._ledger.pending(tenant, dataset)
