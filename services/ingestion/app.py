@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from fastapi import FastAPI
 
@@ -61,13 +62,42 @@ def create_app(settings: Settings) -> FastAPI:
                 sealer = DatasetSealer(store, artifacts, runtime.bus.publisher, tokens)
                 eraser = Eraser(store, pipeline, runtime.bus.publisher, sealer.lock)
                 subscribe(runtime.bus.consumer, ingestion)
-                async with _seal_policy_running(settings, store, sealer):
+                async with _seal_policy_running(settings, store, sealer), _flushing(dedup_state):
                     yield Deps(runtime, settings, keyring, ingestion, sealer, eraser)
         finally:
             dedup_state.close()
             store.close()
 
     return create_service_app(settings, open_deps, routers=[router, datasets_api.router, erasures_api.router])
+
+
+DEDUP_FLUSH_SECONDS = 1.0
+"""The longest a kept record's dedup slot waits to be committed to disk."""
+
+
+@asynccontextmanager
+async def _flushing(dedup_state: DedupState) -> AsyncIterator[None]:
+    """Commits the dedup index's open changes every second, so a quiet stream loses nothing to a crash."""
+
+    async def flush_now_and_then() -> None:
+        while True:
+            await asyncio.sleep(DEDUP_FLUSH_SECONDS)
+            dedup_state.flush()
+
+    async with _running(flush_now_and_then()):
+        yield
+
+
+@asynccontextmanager
+async def _running(work: Coroutine[Any, Any, None]) -> AsyncIterator[None]:
+    """Runs `work` in the background for the length of the block, then cancels it."""
+    task = asyncio.create_task(work)
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 @asynccontextmanager
@@ -77,10 +107,5 @@ async def _seal_policy_running(settings: Settings, store: IngestionStore, sealer
     if not policy.enabled:
         yield
         return
-    task = asyncio.create_task(run_policy(policy, store.ledger, sealer, settings.ingest_seal_check_seconds))
-    try:
+    async with _running(run_policy(policy, store.ledger, sealer, settings.ingest_seal_check_seconds)):
         yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 from services.ingestion.pipeline.config import PipelineSettings
@@ -23,8 +25,9 @@ def admit(dedup: Deduplicator, doc_id: str, text: str, scope: Scope = ACME) -> M
     return dedup.admit(doc_id, scope, hashlib.sha256(text.encode()).digest(), text)
 
 
-def reopened(path: Path, settings: PipelineSettings) -> Deduplicator:
-    return Deduplicator(settings, DedupState(path, settings))
+def reopened(path: Path, settings: PipelineSettings, commit_every: int = 1) -> Deduplicator:
+    """The index of a process started on `path`; the one before it is left as a killed process leaves it."""
+    return Deduplicator(settings, DedupState(path, settings, commit_every))
 
 
 def test_exact_and_near_duplicates_of_records_kept_before_a_restart_are_found(tmp_path: Path) -> None:
@@ -80,3 +83,27 @@ def test_a_file_written_with_other_minhash_settings_is_emptied(tmp_path: Path) -
 
     assert len(second) == 0
     assert admit(second, "b", TEXT) is None
+
+
+def test_changes_are_committed_in_groups_and_the_file_shows_the_last_commit(tmp_path: Path) -> None:
+    settings, path = PipelineSettings(), tmp_path / "dedup.sqlite"
+    state = DedupState(path, settings, commit_every=3)
+    first = Deduplicator(settings, state)
+    bodies = texts(6)
+    for number in range(4):  # three commit as a group; the fourth waits in the open one
+        admit(first, f"r{number}", bodies[number])
+
+    def committed_slots() -> int:
+        # What a process started now would read: a killed process leaves only committed changes.
+        with closing(sqlite3.connect(path)) as reader:
+            count: int = reader.execute("SELECT count(*) FROM slots").fetchone()[0]
+        return count
+
+    assert committed_slots() == 3
+    state.flush()
+    assert committed_slots() == 4
+    admit(first, "r4", bodies[4])
+    state.close()  # a clean stop commits the open group
+    restarted = reopened(path, settings)
+    assert len(restarted) == 5
+    assert admit(restarted, "again4", bodies[4]) == Match(DuplicateKind.EXACT, "r4", 1.0)
