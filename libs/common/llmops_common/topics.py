@@ -17,6 +17,7 @@ from .events import (
     DatasetSealedV1,
     DocumentErasedV1,
     DocumentIngestedV1,
+    ErasureCompletedV1,
     EvalCompletedV1,
     Event,
     FeedbackSubmittedV1,
@@ -86,11 +87,21 @@ DATA_DOCUMENTS = TopicSpec(
 )
 DATA_DATASETS = TopicSpec(
     "llmops.data.datasets",
-    "Sealed, immutable dataset versions.",
-    "name",
+    "Sealed, immutable dataset versions; compaction keeps each dataset's latest.",
+    "tenant/name",
     (DatasetSealedV1,),
     ("ingestion",),
     ("trainer", "evaluator", "monitor"),
+    cleanup_policy="compact",
+)
+DATA_ERASURES = TopicSpec(
+    "llmops.data.erasures",
+    "The audit log of right-to-erasure requests carried out: who asked, when, what, and how much went.",
+    "erasure_id",
+    (ErasureCompletedV1,),
+    ("ingestion",),
+    ("external",),
+    # Compacted with a key per request: compaction never drops one, and the log has no time limit.
     cleanup_policy="compact",
 )
 PROMPTS = TopicSpec(
@@ -206,6 +217,7 @@ CATALOG: tuple[TopicSpec, ...] = (
     DATA_RAW,
     DATA_DOCUMENTS,
     DATA_DATASETS,
+    DATA_ERASURES,
     PROMPTS,
     AUTH_KEYS,
     TRAINING_REQUESTS,

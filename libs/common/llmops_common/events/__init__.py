@@ -5,7 +5,7 @@ from __future__ import annotations
 from .alerts import AlertFiredV1, AlertResolvedV1
 from .auth import ApiKeyIssuedV1, ApiKeyRevokedV1
 from .base import ArtifactRef, Event
-from .data import DatasetSealedV1, DocumentErasedV1, DocumentIngestedV1, RecordSubmittedV1
+from .data import DatasetSealedV1, DocumentErasedV1, DocumentIngestedV1, ErasureCompletedV1, RecordSubmittedV1
 from .feedback import FeedbackSubmittedV1
 from .inference import InferenceCompletedV1
 from .lifecycle import (
@@ -26,6 +26,7 @@ EVENT_MODELS: dict[str, type[Event]] = {
         DocumentIngestedV1,
         DocumentErasedV1,
         DatasetSealedV1,
+        ErasureCompletedV1,
         PromptVersionCreatedV1,
         PromptLabelMovedV1,
         TrainingRequestedV1,
@@ -58,6 +59,7 @@ __all__ = [
     "DatasetSealedV1",
     "DocumentErasedV1",
     "DocumentIngestedV1",
+    "ErasureCompletedV1",
     "EvalCompletedV1",
     "Event",
     "FeedbackSubmittedV1",
