@@ -17,8 +17,8 @@ from llmops_common.local_kafka import free_port
 from llmops_common.settings import PlatformSettings
 from services.ingestion.app import create_app
 from services.ingestion.settings import Settings
-from tests.support.uvicorn_thread import serving
 from tests.support.prompt_registry import bearer, publish_api_key
+from tests.support.uvicorn_thread import serving
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
