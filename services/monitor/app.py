@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 from fastapi import FastAPI
 
+from llmops_common.auth.keyring import KeyRing
+from llmops_common.auth.replica import running_key_ring
 from llmops_common.kafka.batch_consumer import BatchConsumer, BatchLimits
 from llmops_common.service.app import create_service_app
 from llmops_common.service.owned_store import owned_store
@@ -30,27 +32,26 @@ class Deps:
     runtime: ServiceRuntime
     settings: Settings
     telemetry: TelemetryStore
+    keyring: KeyRing
     sink: BatchConsumer[PreparedBatch]
 
 
-def open_deps_for(settings: Settings):  # type: ignore[no-untyped-def]
-    """The monitor's `DepsFactory`: its settings are the monitor's own, not just the platform's."""
+def create_app(settings: Settings) -> FastAPI:
+    """The monitor's HTTP app; its lifespan opens the store, replays the API keys and starts the sink."""
 
     @asynccontextmanager
     async def open_deps(runtime: ServiceRuntime) -> AsyncIterator[Deps]:
-        telemetry = open_telemetry_store(runtime.settings, runtime.settings.state_dir)
+        telemetry = open_telemetry_store(settings, settings.state_dir)
         with owned_store(runtime, "clickhouse", telemetry, telemetry.ping):
             routes = telemetry_routes(profile_reader(open_artifact_store(settings)))
             limits = BatchLimits(settings.sink_batch_rows, settings.sink_batch_seconds, settings.sink_fetch_records)
-            async with running_sink(
-                settings, telemetry, routes, broker=runtime.bus.broker, registry=runtime.registry, limits=limits
-            ) as sink:
+            async with (
+                running_key_ring(runtime) as keyring,
+                running_sink(
+                    settings, telemetry, routes, broker=runtime.bus.broker, registry=runtime.registry, limits=limits
+                ) as sink,
+            ):
                 runtime.readiness.add("telemetry_sink", lambda: sink.running)
-                yield Deps(runtime, settings, telemetry, sink)
+                yield Deps(runtime, settings, telemetry, keyring, sink)
 
-    return open_deps
-
-
-def create_app(settings: Settings) -> FastAPI:
-    """The monitor's HTTP app, with a lifespan that opens its store and starts the sink."""
-    return create_service_app(settings, open_deps_for(settings), routers=[api_router, sql_router])
+    return create_service_app(settings, open_deps, routers=[api_router, sql_router])
