@@ -7,7 +7,8 @@ One topic is filled, untimed, with `InferenceCompletedV1` records as the model s
 (CloudEvents headers, a JSON body with redacted prompt and completion text). Each round then reads the
 whole topic twice, in alternating order, each time in a consumer group of its own:
 
-- raw: an `AIOKafkaConsumer` that polls with `getmany` and commits after every poll, doing nothing else;
+- raw: `bench_bus.raw_consume`, an `AIOKafkaConsumer` that polls with `getmany` and commits after every
+  poll, doing nothing else;
 - sink: the monitor's sink, which validates every event, builds its row, inserts batches of at least
   1,000 rows (or after 1 s) into chdb with its rollup views, and commits after each insert.
 
@@ -20,16 +21,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import statistics
 import tempfile
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaProducer
 from aiokafka.admin import NewTopic
 from prometheus_client import CollectorRegistry
 
@@ -42,6 +42,8 @@ from llmops_common.settings import PlatformSettings
 from llmops_common.storage.telemetry import open_telemetry_store
 from services.monitor.sink_runner import running_sink
 from services.monitor.telemetry_rows import telemetry_routes
+from tests.bench import bench_bus
+from tests.bench.bench_bus import BenchResult
 from tests.bench.report import bench_broker, table, verdict
 
 RATE_GOAL = 50_000.0
@@ -60,21 +62,6 @@ class BenchConfig:
     events: int = 100_000
     rounds: int = 3
     partitions: int = 3
-
-
-@dataclass
-class BenchResult:
-    """Each round's rates in events/s."""
-
-    rates: dict[str, list[float]] = field(default_factory=dict)
-
-    def add(self, name: str, rate: float) -> None:
-        """Records one round's rate of `name`."""
-        self.rates.setdefault(name, []).append(rate)
-
-    def median(self, name: str) -> float:
-        """The median rate of `name` over the rounds."""
-        return statistics.median(self.rates[name])
 
 
 def telemetry_event(n: int) -> InferenceCompletedV1:
@@ -153,32 +140,6 @@ async def when(condition: Callable[[], bool], interval: float) -> float:
         await asyncio.sleep(interval)
 
 
-async def raw_consume(config: BenchConfig, topic: str, count: int) -> float:
-    """Events/s of a group consumer that reads with `getmany` and commits after each poll."""
-    consumer = AIOKafkaConsumer(
-        topic,
-        bootstrap_servers=config.bootstrap,
-        group_id=f"raw-{uuid.uuid4().hex}",
-        enable_auto_commit=False,
-        auto_offset_reset="earliest",
-        max_poll_records=20_000,
-        session_timeout_ms=SESSION_TIMEOUT_MS,
-        heartbeat_interval_ms=HEARTBEAT_MS,
-    )
-    await consumer.start()
-    try:
-        started = await when(lambda: bool(consumer.assignment()), interval=0.001)
-        seen = 0
-        while seen < count:
-            batches = await consumer.getmany(timeout_ms=100, max_records=20_000)
-            seen += sum(len(records) for records in batches.values())
-            if batches:
-                await consumer.commit()
-        return count / (time.perf_counter() - started)
-    finally:
-        await consumer.stop()
-
-
 async def sink_consume(config: BenchConfig, topic: str, count: int, work: Path) -> float:
     """Events/s of the monitor's sink into a fresh chdb store, until every row is inserted."""
     settings = bench_settings(config, work)
@@ -222,7 +183,8 @@ async def run_benchmark(config: BenchConfig) -> BenchResult:
             sides = ("raw", "sink") if n % 2 == 0 else ("sink", "raw")
             for side in sides:
                 if side == "raw":
-                    result.add("raw aiokafka consume", await raw_consume(config, topic, len(records)))
+                    raw = bench_bus.raw_consume(bench_bus.BenchConfig(config.bootstrap), topic, len(records))
+                    result.add("raw aiokafka consume", await raw)
                 else:
                     work = Path(folder) / f"round-{n}"
                     result.add("sink into ClickHouse", await sink_consume(config, topic, len(records), work))
