@@ -7,6 +7,7 @@ envelope's id and time put in front: no re-serialising on the hot path. The othe
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -54,9 +55,14 @@ class TableRoute:
         return {model.event_type: model for model in self.events}
 
 
+_PLAIN_ID = re.compile(r"[A-Za-z0-9_.:-]*")
+"""Ids that need no JSON escaping, as the platform's (UUIDs) are; others go through json.dumps."""
+
+
 def _envelope_prefix(envelope: Envelope) -> bytes:
     # ISO 8601 with its offset: the store reads times best-effort, and this is cheaper than reformatting.
-    return b'{"event_id":%s,"event_time":"%s"' % (json.dumps(envelope.id).encode(), envelope.time.isoformat().encode())
+    event_id = f'"{envelope.id}"' if _PLAIN_ID.fullmatch(envelope.id) else json.dumps(envelope.id)
+    return f'{{"event_id":{event_id},"event_time":"{envelope.time.isoformat()}"'.encode()
 
 
 def body_with_envelope(envelope: Envelope, _: Event, body: bytes) -> bytes:
