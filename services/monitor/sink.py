@@ -131,7 +131,7 @@ class TelemetrySink:
             except InvalidEventError as error:
                 batch.invalid.append((record, error))
                 continue
-            line = route.row_line(envelope, event, record.value)
+            line = route.row_line(envelope, event)
             rows.append(_Row(record, partition, envelope.id, envelope.time, line))
         return batch
 

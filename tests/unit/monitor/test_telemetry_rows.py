@@ -11,29 +11,36 @@ from llmops_common.events import AlertFiredV1, FeedbackSubmittedV1, ModelRolledB
 from llmops_common.events.alerts import AlertScope, TimeWindow
 from llmops_common.kafka.envelope import Envelope
 from services.monitor.sink import _Row, deduplication_token
-from services.monitor.telemetry_rows import alert_row, body_with_envelope, lifecycle_row
+from services.monitor.telemetry_rows import alert_row, lifecycle_row, model_with_envelope
 
 AT = datetime(2026, 11, 22, 12, 0, 0, 123000, tzinfo=UTC)
 ENVELOPE = Envelope(id='evt-"1"', type="t", source="s", time=AT)
 
 
-def test_a_flat_event_keeps_its_body_behind_the_envelope_fields() -> None:
+def test_a_flat_event_is_its_validated_json_behind_the_envelope_fields() -> None:
     event = FeedbackSubmittedV1(feedback_id="f", request_id="r", tenant="acme", score=5, submitted_at=AT)
-    body = b'  {\n "feedback_id": "f", "request_id": "r", "tenant": "acme", "score": 5,\n "submitted_at": "x"}'
 
-    line = body_with_envelope(ENVELOPE, event, body)
+    line = model_with_envelope(ENVELOPE, event)
 
     assert line.endswith(b"\n")
     assert line.count(b"\n") == 1
     assert json.loads(line) == {
         "event_id": 'evt-"1"',
         "event_time": "2026-11-22T12:00:00.123000+00:00",
-        "feedback_id": "f",
-        "request_id": "r",
-        "tenant": "acme",
-        "score": 5,
-        "submitted_at": "x",
+        **event.model_dump(mode="json"),
     }
+
+
+def test_a_body_that_repeats_a_key_is_stored_as_it_was_validated() -> None:
+    # Pydantic takes the last of repeated keys and ClickHouse the first: the row must hold what was checked.
+    body = (
+        b'{"feedback_id":"f","request_id":"r","tenant":"other","tenant":"acme","score":5,'
+        b'"submitted_at":"2026-11-22T12:00:00Z"}'
+    )
+    event = FeedbackSubmittedV1.model_validate_json(body)
+
+    assert json.loads(model_with_envelope(ENVELOPE, event))["tenant"] == "acme"
+    assert model_with_envelope(ENVELOPE, event).count(b'"tenant"') == 1
 
 
 def test_an_alert_is_flattened_with_its_state() -> None:
@@ -51,7 +58,7 @@ def test_an_alert_is_flattened_with_its_state() -> None:
         enforce=True,
     )
 
-    row = json.loads(alert_row(ENVELOPE, event, b""))
+    row = json.loads(alert_row(ENVELOPE, event))
 
     assert row == {
         "event_id": 'evt-"1"',
@@ -81,7 +88,7 @@ def test_a_rollback_is_a_lifecycle_row() -> None:
         model_name="bot", changed_by="ops", changed_at=AT, base_model="b", adapter_version="v1", reason="drift"
     )
 
-    row = json.loads(lifecycle_row(ENVELOPE, event, b""))
+    row = json.loads(lifecycle_row(ENVELOPE, event))
 
     assert (row["action"], row["adapter_version"], row["reason"], row["adapter_uri"]) == (
         "rolled_back",
