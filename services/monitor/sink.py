@@ -24,8 +24,9 @@ from aiokafka import TopicPartition
 from prometheus_client import CollectorRegistry, Counter
 
 from llmops_common.errors import InvalidEventError
+from llmops_common.events import Event
 from llmops_common.kafka.batch_consumer import Record
-from llmops_common.kafka.envelope import decode_event, decode_headers, parse_envelope
+from llmops_common.kafka.envelope import Envelope, decode_event, decode_headers, parse_envelope
 from llmops_common.storage.errors import TelemetryQueryError
 from llmops_common.storage.telemetry import TelemetryStore
 
@@ -44,6 +45,8 @@ class _Row:
     event_id: str
     event_time: datetime
     line: bytes
+    unbuilt: tuple[TableRoute, Envelope, Event] | None = None
+    """For a blocking route: what `line` is built from, at write time."""
 
     @property
     def offset(self) -> int:
@@ -107,6 +110,7 @@ class TelemetrySink:
         self._dead_letter = dead_letter
         self._metrics = metrics
         self._replaying: set[TopicPartition] = set()
+        self._blocking_tables = {route.table for route in routes.values() if route.blocking}
 
     def partitions_assigned(self, partitions: Sequence[TopicPartition]) -> None:
         """These partitions restart at their last commit: check their next records against the store."""
@@ -131,8 +135,10 @@ class TelemetrySink:
             except InvalidEventError as error:
                 batch.invalid.append((record, error))
                 continue
-            line = route.row_line(envelope, event)
-            rows.append(_Row(record, partition, envelope.id, envelope.time, line))
+            if route.blocking:
+                rows.append(_Row(record, partition, envelope.id, envelope.time, b"", (route, envelope, event)))
+            else:
+                rows.append(_Row(record, partition, envelope.id, envelope.time, route.row_line(envelope, event)))
         return batch
 
     async def write(self, parts: list[PreparedBatch]) -> None:
@@ -147,6 +153,8 @@ class TelemetrySink:
             table = next(iter(batch.rows))
             if self._replaying:
                 batch.rows[table] = await self._unstored(table, batch.rows[table])
+            if table in self._blocking_tables:
+                await asyncio.to_thread(_build_blocking_lines, batch.rows[table])
             await self._insert(table, batch.rows[table])
             del batch.rows[table]
         while batch.invalid:
@@ -225,6 +233,13 @@ class TelemetrySink:
         for partition, row in last.items():
             if row.event_id not in stored:
                 self._replaying.discard(partition)
+
+
+def _build_blocking_lines(rows: list[_Row]) -> None:
+    for row in rows:
+        if row.unbuilt is not None:
+            route, envelope, event = row.unbuilt
+            row.line, row.unbuilt = route.row_line(envelope, event), None
 
 
 def deduplication_token(rows: Sequence[_Row]) -> str:

@@ -50,6 +50,8 @@ class TableRoute:
     table: str
     events: tuple[type[Event], ...]
     row_line: RowLine
+    blocking: bool = False
+    """The mapping reads the artifact store, so rows are built in a worker thread, not on the event loop."""
 
     @property
     def accepted(self) -> dict[str, type[Event]]:
@@ -184,6 +186,8 @@ def telemetry_routes(read_profile: ProfileReader) -> dict[str, TableRoute]:
         EVAL_COMPLETED.name: TableRoute("eval_completed", (EvalCompletedV1,), model_with_envelope),
         TRAINING_COMPLETED.name: TableRoute("training_completed", (TrainingCompletedV1,), training_row),
         MODELS_LIFECYCLE.name: TableRoute("model_lifecycle", tuple(_LIFECYCLE_ACTIONS), lifecycle_row),
-        DATA_DATASETS.name: TableRoute("dataset_profiles", (DatasetSealedV1,), dataset_row(read_profile)),
+        DATA_DATASETS.name: TableRoute(
+            "dataset_profiles", (DatasetSealedV1,), dataset_row(read_profile), blocking=True
+        ),
         ALERTS.name: TableRoute("alerts", (AlertFiredV1, AlertResolvedV1), alert_row),
     }
