@@ -12,10 +12,10 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 
 from llmops_common.events.dataset_profile import DatasetProfile, HistogramBin, LengthField, SourceRows, TokenLengths
+from llmops_common.pii.types import PiiType
 
 from .datasets import Example
 from .pipeline.outcomes import CleanRecord, Duplicate, DuplicateKind, Outcome, Rejected, RejectReason
-from .pipeline.pii.types import PiiType
 from .token_counting import TokenCounter
 
 HISTOGRAM_BINS = 20

@@ -9,8 +9,7 @@ from typing import Literal
 
 from llmops_common.events.base import Metadata
 from llmops_common.events.data import ChatMessage
-
-from .pii.types import PiiType
+from llmops_common.pii.types import PiiType
 
 
 class RejectReason(StrEnum):

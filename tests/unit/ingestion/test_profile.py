@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from llmops_common.pii.types import PiiType
 from services.ingestion.datasets import Example
 from services.ingestion.pipeline.outcomes import CleanRecord, Duplicate, DuplicateKind, Rejected, RejectReason
-from services.ingestion.pipeline.pii.types import PiiType
 from services.ingestion.profile import build_profile, tallies_of, token_lengths
 from services.ingestion.token_counting import TokenizerSettingError, WordTokenCounter, open_token_counter
 
