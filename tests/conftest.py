@@ -44,3 +44,22 @@ def settings(kafka_bootstrap: str, tmp_path: Path) -> PlatformSettings:
         kafka_session_timeout_ms=1000,
         kafka_heartbeat_interval_ms=300,
     )
+
+
+@pytest.fixture(scope="session")
+def tiny_model(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny Llama-architecture base model folder (tokenizer, chat template, safetensors), cached across runs
+    in pytest's cache folder (built in a temporary one when the cache is off)."""
+    from tests.support.tiny_models import tiny_model_folder
+
+    cache = request.config.cache
+    return tiny_model_folder(cache.mkdir("llmops-models") if cache else tmp_path_factory.mktemp("models"))
+
+
+@pytest.fixture(scope="session")
+def lora_adapters(tiny_model: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """Two different LoRA adapters for `tiny_model`."""
+    from tests.support.tiny_models import make_lora_adapter
+
+    root = tmp_path_factory.mktemp("adapters")
+    return make_lora_adapter(tiny_model, root / "a", seed=1), make_lora_adapter(tiny_model, root / "b", seed=2)

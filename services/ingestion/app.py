@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from fastapi import FastAPI
 
@@ -12,14 +15,21 @@ from llmops_common.auth.keyring import KeyRing
 from llmops_common.auth.replica import running_key_ring
 from llmops_common.service.app import create_service_app
 from llmops_common.service.runtime import ServiceRuntime
+from llmops_common.storage.artifacts import open_artifact_store
 
+from . import datasets_api, erasures_api
 from .api import router
+from .erasure import Eraser
 from .handlers import subscribe
 from .pipeline.config import PipelineSettings
+from .pipeline.dedup_state import DedupState
 from .pipeline.pipeline import IngestionPipeline
+from .seal_policy import SealPolicy, run_policy
+from .sealing import DatasetSealer
 from .service import Ingestion
 from .settings import Settings
 from .store import IngestionStore
+from .token_counting import open_token_counter
 
 
 @dataclass(frozen=True)
@@ -30,6 +40,8 @@ class Deps:
     settings: Settings
     keyring: KeyRing
     ingestion: Ingestion
+    sealer: DatasetSealer
+    eraser: Eraser
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -37,14 +49,63 @@ def create_app(settings: Settings) -> FastAPI:
 
     @asynccontextmanager
     async def open_deps(runtime: ServiceRuntime) -> AsyncIterator[Deps]:
+        tokens = open_token_counter(settings.ingest_profile_tokenizer)
+        artifacts = open_artifact_store(settings)
+        runtime.readiness.add("artifacts", lambda: asyncio.to_thread(artifacts.ping))
+        pipeline_settings = PipelineSettings(max_indexed_records=settings.ingest_dedup_index_records)
         store = IngestionStore(settings.state_dir / "ingestion.sqlite")
+        dedup_state = DedupState(settings.state_dir / "dedup.sqlite", pipeline_settings)
         try:
             async with running_key_ring(runtime) as keyring:
-                pipeline = IngestionPipeline(PipelineSettings(max_indexed_records=settings.ingest_dedup_index_records))
+                pipeline = IngestionPipeline(pipeline_settings, dedup_state=dedup_state)
                 ingestion = Ingestion(pipeline, store, runtime.bus.publisher)
+                sealer = DatasetSealer(store, artifacts, runtime.bus.publisher, tokens)
+                eraser = Eraser(store, pipeline, runtime.bus.publisher, sealer.lock)
                 subscribe(runtime.bus.consumer, ingestion)
-                yield Deps(runtime, settings, keyring, ingestion)
+                async with _seal_policy_running(settings, store, sealer), _flushing(dedup_state):
+                    yield Deps(runtime, settings, keyring, ingestion, sealer, eraser)
         finally:
+            dedup_state.close()
             store.close()
 
-    return create_service_app(settings, open_deps, routers=[router])
+    return create_service_app(settings, open_deps, routers=[router, datasets_api.router, erasures_api.router])
+
+
+DEDUP_FLUSH_SECONDS = 1.0
+"""The longest a kept record's dedup slot waits to be committed to disk."""
+
+
+@asynccontextmanager
+async def _flushing(dedup_state: DedupState) -> AsyncIterator[None]:
+    """Commits the dedup index's open changes every second, so a quiet stream loses nothing to a crash."""
+
+    async def flush_now_and_then() -> None:
+        while True:
+            await asyncio.sleep(DEDUP_FLUSH_SECONDS)
+            dedup_state.flush()
+
+    async with _running(flush_now_and_then()):
+        yield
+
+
+@asynccontextmanager
+async def _running(work: Coroutine[Any, Any, None]) -> AsyncIterator[None]:
+    """Runs `work` in the background for the length of the block, then cancels it."""
+    task = asyncio.create_task(work)
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+@asynccontextmanager
+async def _seal_policy_running(settings: Settings, store: IngestionStore, sealer: DatasetSealer) -> AsyncIterator[None]:
+    """Runs the size and age policy in the background while the service runs, when a rule is on."""
+    policy = SealPolicy(settings.ingest_seal_max_pending_examples, settings.ingest_seal_max_age_seconds)
+    if not policy.enabled:
+        yield
+        return
+    async with _running(run_policy(policy, store.ledger, sealer, settings.ingest_seal_check_seconds)):
+        yield

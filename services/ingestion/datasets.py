@@ -76,14 +76,18 @@ def build_version(examples: Iterable[Example], eval_percent: int = EVAL_PERCENT)
     table = pa.Table.from_pylist(
         [_row(example, split) for example, split in zip(ordered, splits, strict=True)], schema=SCHEMA
     )
-    version = hashlib.sha256("\n".join(sorted(by_hash)).encode()).hexdigest()
     return DatasetVersion(
-        version=version,
-        parquet=_parquet_bytes(table),
+        version=version_of(by_hash),
+        parquet=parquet_bytes(table),
         rows=len(ordered),
         train_rows=splits.count("train"),
         eval_rows=splits.count("eval"),
     )
+
+
+def version_of(example_hashes: Iterable[str]) -> str:
+    """The version of a set of examples from their content hashes alone, without building it."""
+    return hashlib.sha256("\n".join(sorted(set(example_hashes))).encode()).hexdigest()
 
 
 def read_version(parquet: bytes) -> list[dict[str, Any]]:
@@ -109,7 +113,8 @@ def _row(example: Example, split: str) -> dict[str, Any]:
     }
 
 
-def _parquet_bytes(table: pa.Table) -> bytes:
+def parquet_bytes(table: pa.Table) -> bytes:
+    """A table as Parquet bytes that depend on its rows alone."""
     # No creation time or writer details in the file, so equal tables give equal bytes.
     sink = io.BytesIO()
     pq.write_table(table, sink, compression="zstd", store_schema=False, write_statistics=False)

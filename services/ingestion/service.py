@@ -10,6 +10,7 @@ from llmops_common.kafka.publisher import EventPublisher
 from .datasets import Example
 from .pipeline.outcomes import CleanRecord, Outcome, Rejected
 from .pipeline.pipeline import IngestionPipeline
+from .profile import tallies_of
 from .store import IngestionStore
 
 DEFAULT_DATASET = "default"
@@ -27,6 +28,9 @@ class Ingestion:
     async def ingest(self, record: RecordSubmittedV1, event_id: str) -> Outcome:
         """Runs one record through the pipeline and acts on its outcome."""
         outcome = self.pipeline.process(record)
+        if record.kind == "example":
+            # Every example record counts in its dataset's profile, whatever its fate.
+            self.store.ledger.tally(record.tenant, record.dataset or DEFAULT_DATASET, tallies_of(outcome))
         if isinstance(outcome, Rejected):
             self.store.log_reject(
                 outcome.tenant, outcome.record_id, outcome.source, outcome.reason.value, outcome.detail
@@ -34,11 +38,12 @@ class Ingestion:
         elif isinstance(outcome, CleanRecord) and outcome.kind == "document":
             await self._publish_document(outcome)
         elif isinstance(outcome, CleanRecord):
-            self.store.add_example(outcome.tenant, outcome.dataset or DEFAULT_DATASET, example_of(outcome), event_id)
+            dataset = outcome.dataset or DEFAULT_DATASET
+            self.store.add_example(outcome.tenant, dataset, example_of(outcome), event_id, outcome.doc_id)
         return outcome
 
     async def _publish_document(self, clean: CleanRecord) -> None:
-        version = self.store.next_document_version(clean.doc_id, clean.tenant, clean.content_sha256)
+        version = self.store.next_document_version(clean.doc_id, clean.tenant, clean.content_sha256, clean.metadata)
         if version is None:
             return  # the same content again: the index has it already
         await self.publisher.publish(

@@ -20,3 +20,11 @@ class Settings(ServiceSettings):
     """The largest `POST /v1/ingest` body (413 above)."""
     ingest_dedup_index_records: int = Field(default=200_000, ge=1000)
     """Records the in-memory dedup index keeps (about 2.4 KB each); a duplicate of an older one gets through."""
+    ingest_seal_max_pending_examples: int | None = Field(default=None, ge=1)
+    """Seal a dataset on its own once this many new examples wait; None (the default) turns the rule off."""
+    ingest_seal_max_age_seconds: float | None = Field(default=None, gt=0)
+    """Seal a dataset on its own once its oldest unsealed change is this old; None turns the rule off."""
+    ingest_seal_check_seconds: float = Field(default=30.0, gt=0)
+    """How often the seal policy looks at the datasets."""
+    ingest_profile_tokenizer: str = "words"
+    """What profiles count tokens with: `words` (offline, built in) or the path of a `tokenizer.json`."""

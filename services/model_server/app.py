@@ -1,15 +1,165 @@
-"""The model server's app: for now its frame (bus, health, metrics) and its replica of the prompts."""
+"""The model server's app: the engine, the deployment table, keys, prompts, retrieval and telemetry."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import socket
+import time
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
 from fastapi import FastAPI
 
-from llmops_common.prompts.replica import open_prompt_replica_deps
+from llmops_common.auth.keyring import KeyRing
+from llmops_common.auth.replica import running_key_ring
+from llmops_common.events import InferenceCompletedV1, ModelAdapterLoadFailedV1, RetrievalAnsweredV1
+from llmops_common.kafka.request_reply import Requester
+from llmops_common.prompts.replica import PromptReplica, running_prompt_replica
 from llmops_common.service.app import create_service_app
+from llmops_common.service.replicas import running_replica
+from llmops_common.service.runtime import ServiceRuntime
+from llmops_common.storage.artifacts import open_artifact_store
+from llmops_common.topics import INFERENCE_COMPLETED, MODELS_LIFECYCLE, RETRIEVAL_REPLIES
 
+from .adapter_files import AdapterFiles
+from .admission import Admission
+from .api import router
+from .engine_opening import open_configured_engine
+from .engines.base import InferenceEngine
+from .errors import install_openai_error_handlers
+from .lifecycle import DeploymentController
+from .metrics import ServerMetrics
+from .preparation import PromptPreparer
+from .rate_limits import KeyLimits
+from .request_ids import RequestIdAndBodyCap
+from .retrieval import RagRetriever
+from .serving import InferenceService, Services
 from .settings import Settings
+from .telemetry import TelemetryBuffer
+from .tenant_gate import OpenTenantGate, TenantGate
+
+EngineOpener = Callable[[Settings], AbstractAsyncContextManager[InferenceEngine]]
+"""Starts the engine for the settings' base model, and stops it when the block ends."""
 
 
-def create_app(settings: Settings) -> FastAPI:
-    """The model server's HTTP app; it resolves prompt references from its own replica of the prompts."""
-    return create_service_app(settings, open_prompt_replica_deps)
+@dataclass(frozen=True)
+class Deps:
+    """What the routes use; `service` does the work."""
+
+    runtime: ServiceRuntime
+    keyring: KeyRing
+    prompts: PromptReplica
+    engine: InferenceEngine
+    controller: DeploymentController
+    service: InferenceService
+    telemetry: TelemetryBuffer
+    metrics: ServerMetrics
+    started_at: int
+
+
+def create_app(
+    settings: Settings, *, open_engine: EngineOpener | None = None, tenant_gate: TenantGate | None = None
+) -> FastAPI:
+    """The model server's HTTP app.
+
+    `open_engine` defaults to the configured engine on the configured base model; `tenant_gate` is where a replica of
+    blocked tenants plugs in (by default no tenant is blocked).
+    """
+    opener = open_engine or open_configured_engine
+
+    @asynccontextmanager
+    async def open_deps(runtime: ServiceRuntime) -> AsyncIterator[Deps]:
+        async with contextlib.AsyncExitStack() as stack:
+            poll = settings.replica_poll_wait_ms
+            keyring = await stack.enter_async_context(running_key_ring(runtime, poll_wait_ms=poll))
+            prompts = await stack.enter_async_context(running_prompt_replica(runtime, poll_wait_ms=poll))
+            engine = await stack.enter_async_context(opener(settings))
+            metrics = ServerMetrics(runtime.registry)
+            controller = DeploymentController(
+                settings.base_model_name or public_model_name(engine.base_model),
+                engine,
+                AdapterFiles(open_artifact_store(settings), settings.state_dir / "adapters"),
+                lambda failure: _publish_failure(runtime, failure),
+                server=f"{socket.gethostname()}:{settings.http_port}",
+                load_timeout=settings.adapter_load_timeout_seconds,
+            )
+            telemetry = TelemetryBuffer(
+                lambda batch: _publish_batch(runtime, batch),
+                metrics,
+                capacity=settings.telemetry_buffer_size,
+                batch_size=settings.telemetry_batch_size,
+                flush_seconds=settings.telemetry_flush_seconds,
+                publish_timeout=settings.telemetry_publish_timeout_seconds,
+            )
+            requester = Requester(
+                runtime.bus.broker, runtime.bus.publisher, RETRIEVAL_REPLIES.name, RetrievalAnsweredV1
+            )
+            admission = Admission(settings.max_running_requests, settings.max_queued_requests)
+            metrics.watch_queue(lambda: admission.queued, lambda: admission.running)
+            service = InferenceService(
+                Services(
+                    settings=settings,
+                    engine=engine,
+                    deployments=controller,
+                    preparer=PromptPreparer(
+                        settings,
+                        engine.tokenizer,
+                        prompts.renderer,
+                        RagRetriever(requester, settings.retriever_timeout_seconds),
+                    ),
+                    limits=KeyLimits(),
+                    admission=admission,
+                    telemetry=telemetry,
+                    metrics=metrics,
+                    tenant_gate=tenant_gate or OpenTenantGate(),
+                )
+            )
+            await stack.enter_async_context(_running(controller.run()))
+            await stack.enter_async_context(
+                running_replica(runtime, MODELS_LIFECYCLE, controller.on_event, poll_wait_ms=poll)
+            )
+            # Serve nothing until every replayed deployment has its adapters loaded.
+            await controller.wait_idle()
+            await stack.enter_async_context(_running(telemetry.run()))
+            stack.push_async_callback(_flush, telemetry, settings.telemetry_publish_timeout_seconds)
+            yield Deps(runtime, keyring, prompts, engine, controller, service, telemetry, metrics, int(time.time()))
+
+    app = create_service_app(settings, open_deps, routers=[router])
+    install_openai_error_handlers(app)
+    app.add_middleware(RequestIdAndBodyCap, max_body_bytes=settings.max_body_bytes)
+    return app
+
+
+def public_model_name(base_model: str) -> str:
+    """The name a base model goes by: a hub id as it is, a local folder by its folder name."""
+    path = Path(base_model)
+    return path.name if path.is_dir() else base_model
+
+
+async def _publish_batch(runtime: ServiceRuntime, batch: Sequence[InferenceCompletedV1]) -> None:
+    await runtime.bus.publisher.publish_many(batch, topic=INFERENCE_COMPLETED.name)
+
+
+async def _publish_failure(runtime: ServiceRuntime, failure: ModelAdapterLoadFailedV1) -> None:
+    await runtime.bus.publisher.publish(failure)
+
+
+async def _flush(telemetry: TelemetryBuffer, timeout: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(telemetry.flush(), timeout)
+
+
+@asynccontextmanager
+async def _running(work: Coroutine[Any, Any, None]) -> AsyncIterator[None]:
+    """Runs a coroutine as a task for the block, and cancels it at the end."""
+    task = asyncio.ensure_future(work)
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

@@ -7,21 +7,22 @@ batch of chunks is embedded. Requests are latency-sensitive: each is taken as it
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from llmops_common.errors import PermanentError
+from llmops_common.errors import InvalidEventError, PermanentError
 from llmops_common.events import DocumentErasedV1, DocumentIngestedV1, RetrievalAnsweredV1, RetrievalRequestedV1
 from llmops_common.events.retrieval import RetrievedChunk
 from llmops_common.kafka.consumer import EventConsumer, EventContext
 from llmops_common.kafka.publisher import EventPublisher
-from llmops_common.kafka.request_reply import send_reply
+from llmops_common.kafka.request_reply import invalid_request_replier, send_reply
 from llmops_common.topics import DATA_DOCUMENTS, RETRIEVAL_REQUESTS
 
 from .retriever import DocumentText, Retriever
 
 GROUP = "rag_retriever"
+UNKNOWN_REQUEST_ID = "unknown"
 T = TypeVar("T")
 
 
@@ -37,7 +38,12 @@ class RetrieverHandlers:
         """Registers both subscriptions."""
         consumer.subscribe(DATA_DOCUMENTS, [DocumentIngestedV1, DocumentErasedV1], self.on_document, group_id=GROUP)
         consumer.subscribe(
-            RETRIEVAL_REQUESTS, [RetrievalRequestedV1], self.on_request, group_id=GROUP, latency_sensitive=True
+            RETRIEVAL_REQUESTS,
+            [RetrievalRequestedV1],
+            self.on_request,
+            group_id=GROUP,
+            latency_sensitive=True,
+            on_invalid=invalid_request_replier(self._publisher, invalid_request_answer),
         )
 
     async def on_document(self, event: DocumentIngestedV1 | DocumentErasedV1, context: EventContext) -> None:
@@ -51,7 +57,9 @@ class RetrieverHandlers:
     async def on_request(self, request: RetrievalRequestedV1, context: EventContext) -> None:
         """Answers with the tenant's top chunks, or with the reason it cannot."""
         try:
-            hits = await self._on_model_thread(self._retriever.search, request.tenant, request.query, request.top_k)
+            hits = await self._on_model_thread(
+                self._retriever.search, request.tenant, request.query, request.top_k, request.mode
+            )
         except PermanentError as error:
             await send_reply(
                 self._publisher, context, RetrievalAnsweredV1(request_id=request.request_id, error=error.message)
@@ -75,3 +83,11 @@ class RetrieverHandlers:
 
     async def _on_model_thread(self, call: Callable[..., T], *args: object) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._model_thread, call, *args)
+
+
+def invalid_request_answer(body: Mapping[str, Any], error: InvalidEventError) -> RetrievalAnsweredV1:
+    """The error reply to a request that failed validation, such as one without a tenant."""
+    request_id = body.get("request_id")
+    if not isinstance(request_id, str) or not 1 <= len(request_id) <= 128:
+        request_id = UNKNOWN_REQUEST_ID
+    return RetrievalAnsweredV1(request_id=request_id, error=f"invalid retrieval request: {error.message}")

@@ -22,7 +22,7 @@ import statistics
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,7 +38,7 @@ from llmops_common.kafka.consumer import EventContext
 from llmops_common.kafka.envelope import new_envelope
 from llmops_common.kafka.request_reply import Requester, send_reply
 from llmops_common.settings import PlatformSettings
-from tests.bench.report import bench_broker, percentile, table, verdict
+from tests.bench.report import bench_broker, percentile, quiet_access_log, table, verdict
 
 EVENT_BYTES = 1024
 BATCH_SIZE = 500
@@ -304,17 +304,6 @@ async def request_reply(config: BenchConfig, result: BenchResult, work: Path) ->
         # Pauses spread evenly over 0-396 ms: the replier's poll loop goes idle, as with real traffic.
         idle = [n * 37 % 100 * 4 for n in range(config.idle_requests)]
         result.idle_round_trips = await time_requests(requester, requests, idle)
-
-
-@contextlib.contextmanager
-def quiet_access_log() -> Iterator[None]:
-    """Mutes FastStream's per-batch and per-request log lines, so that progress and table stay readable."""
-    access_log = logging.getLogger("faststream.access.kafka")
-    was_disabled, access_log.disabled = access_log.disabled, True
-    try:
-        yield
-    finally:
-        access_log.disabled = was_disabled
 
 
 async def run_benchmark(config: BenchConfig, progress: Callable[[str], None] = print) -> BenchResult:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 from collections.abc import Iterator, Sequence
 
@@ -39,3 +40,14 @@ def bench_broker() -> Iterator[str]:
     port = free_port()
     with running_tansu(port):
         yield f"127.0.0.1:{port}"
+
+
+@contextlib.contextmanager
+def quiet_access_log() -> Iterator[None]:
+    """Mutes FastStream's per-batch and per-request log lines, so that progress and table stay readable."""
+    access_log = logging.getLogger("faststream.access.kafka")
+    was_disabled, access_log.disabled = access_log.disabled, True
+    try:
+        yield
+    finally:
+        access_log.disabled = was_disabled

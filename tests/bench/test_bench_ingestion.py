@@ -18,7 +18,9 @@ def test_ingestion_benchmark_prints_its_tables() -> None:
     results = run_benchmark(config)
 
     print(render(results, config))
-    assert [result.mode for result in results] == ["baseline", "pipeline", "capped"]
+    assert [result.mode for result in results] == ["baseline", "pipeline", "capped", "persisted"]
+    assert results[3].fates == results[2].fates  # persisting the index changes no decision
+    assert results[3].reload_seconds is not None
     assert all(len(result.rss_mb) == 5 for result in results)
     planted = results[1].fates
     assert sum(sum(fates.values()) for fates in planted.values()) == config.documents

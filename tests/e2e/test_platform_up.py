@@ -23,10 +23,14 @@ CLI = [sys.executable, "-m", "llmops_common.cli.main"]
 
 
 @pytest.fixture
-def platform_env(tmp_path: Path) -> dict[str, str]:
-    """An environment with free ports for every service and a data folder of the test's own."""
+def platform_env(tmp_path: Path, tiny_model: Path) -> dict[str, str]:
+    """An environment with free ports for every service, a data folder of the test's own, and the small
+    test model as the base model (else `llmops up` would first spend minutes building the default one), on
+    the transformers engine, which is what `make up` installs (`make test` adds vLLM, tested on its own)."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("LLMOPS_")}
     env["LLMOPS_DATA_DIR"] = str(tmp_path / "data")
+    env["LLMOPS_BASE_MODEL"] = str(tiny_model)
+    env["LLMOPS_ENGINE"] = "transformers"
     for name in SERVICE_NAMES:
         env[f"LLMOPS_{name.upper()}_PORT"] = str(free_port())
     return env

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -17,11 +17,19 @@ from services.prompt_registry.app import create_app
 from services.prompt_registry.settings import Settings
 
 
-async def publish_api_key(settings: PlatformSettings, tenant: str, *roles: str) -> str:
+async def publish_api_key(
+    settings: PlatformSettings,
+    tenant: str,
+    *roles: str,
+    models: Sequence[str] = (),
+    rpm: int | None = None,
+    tpm: int | None = None,
+    max_input_tokens: int | None = None,
+) -> str:
     """Issues a key for `tenant` on `llmops.auth.keys`, as `llmops keys create` does; returns the token."""
     await create_topics(settings, catalog_topics(settings))
     token, event = issue_key(
-        tenant, roles=list(roles), models=[], rpm=None, tpm=None, max_input_tokens=None, issued_by="tests"
+        tenant, roles=list(roles), models=models, rpm=rpm, tpm=tpm, max_input_tokens=max_input_tokens, issued_by="tests"
     )
     bus = Bus.create(
         settings, source="tests", state_dir=settings.data_dir / "key-publisher", registry=CollectorRegistry()

@@ -49,3 +49,26 @@ async def eventually_async(check: Callable[[], Awaitable[bool]], timeout: float 
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not met within {timeout:g}s")
         await asyncio.sleep(interval)
+
+
+async def read_matching(
+    bootstrap: str,
+    topic: str,
+    matches: Callable[[ConsumerRecord[bytes, bytes]], bool],
+    count: int,
+    timeout: float = 15.0,
+) -> list[ConsumerRecord[bytes, bytes]]:
+    """The first `count` records of `topic` that `matches` accepts (others' records are skipped)."""
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False
+    )
+    await consumer.start()
+    found: list[ConsumerRecord[bytes, bytes]] = []
+    deadline = time.monotonic() + timeout
+    try:
+        while len(found) < count and time.monotonic() < deadline:
+            batches = await consumer.getmany(timeout_ms=200)
+            found += [record for batch in batches.values() for record in batch if matches(record)]
+    finally:
+        await consumer.stop()
+    return found

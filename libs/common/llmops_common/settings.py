@@ -50,6 +50,8 @@ class PlatformSettings(BaseSettings):
     qdrant_url: str | None = None
     qdrant_api_key: SecretStr | None = None
     artifact_url: str | None = None
+    # A Hugging Face model folder or hub id; unset means the default that `llmops model init` stores.
+    base_model: str | None = None
     s3_endpoint_url: str | None = None
 
     http_host: str = "127.0.0.1"

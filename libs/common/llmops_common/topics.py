@@ -17,10 +17,12 @@ from .events import (
     DatasetSealedV1,
     DocumentErasedV1,
     DocumentIngestedV1,
+    ErasureCompletedV1,
     EvalCompletedV1,
     Event,
     FeedbackSubmittedV1,
     InferenceCompletedV1,
+    ModelAdapterLoadFailedV1,
     ModelCanaryStartedV1,
     ModelPromotedV1,
     ModelRetiredV1,
@@ -85,11 +87,21 @@ DATA_DOCUMENTS = TopicSpec(
 )
 DATA_DATASETS = TopicSpec(
     "llmops.data.datasets",
-    "Sealed, immutable dataset versions.",
-    "name",
+    "Sealed, immutable dataset versions; compaction keeps each dataset's latest.",
+    "tenant/name",
     (DatasetSealedV1,),
     ("ingestion",),
     ("trainer", "evaluator", "monitor"),
+    cleanup_policy="compact",
+)
+DATA_ERASURES = TopicSpec(
+    "llmops.data.erasures",
+    "The audit log of right-to-erasure requests carried out: who asked, when, what, and how much went.",
+    "erasure_id",
+    (ErasureCompletedV1,),
+    ("ingestion",),
+    ("external",),
+    # Compacted with a key per request: compaction never drops one, and the log has no time limit.
     cleanup_policy="compact",
 )
 PROMPTS = TopicSpec(
@@ -110,7 +122,7 @@ AUTH_KEYS = TopicSpec(
     "key_id",
     (ApiKeyIssuedV1, ApiKeyRevokedV1),
     ("cli",),
-    ("model_server", "prompt_registry", "feedback_collector", "ingestion"),
+    ("model_server", "prompt_registry", "feedback_collector", "ingestion", "monitor"),
     cleanup_policy="compact",
 )
 TRAINING_REQUESTS = TopicSpec(
@@ -147,6 +159,14 @@ MODELS_LIFECYCLE = TopicSpec(
     ("evaluator", "external"),
     ("model_server", "monitor"),
     cleanup_policy="compact",
+)
+MODELS_SERVING = TopicSpec(
+    "llmops.models.serving",
+    "What model servers report about serving: adapters that failed to load.",
+    "model_name",
+    (ModelAdapterLoadFailedV1,),
+    ("model_server",),
+    ("monitor", "external"),
 )
 RETRIEVAL_REQUESTS = TopicSpec(
     "llmops.retrieval.requests",
@@ -197,12 +217,14 @@ CATALOG: tuple[TopicSpec, ...] = (
     DATA_RAW,
     DATA_DOCUMENTS,
     DATA_DATASETS,
+    DATA_ERASURES,
     PROMPTS,
     AUTH_KEYS,
     TRAINING_REQUESTS,
     TRAINING_COMPLETED,
     EVAL_COMPLETED,
     MODELS_LIFECYCLE,
+    MODELS_SERVING,
     RETRIEVAL_REQUESTS,
     RETRIEVAL_REPLIES,
     INFERENCE_COMPLETED,

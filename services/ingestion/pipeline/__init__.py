@@ -8,10 +8,11 @@ and `counters` counts them all.
 
 from __future__ import annotations
 
+from llmops_common.pii.types import PiiType, Redaction, Redactor
+
 from .config import PipelineSettings
 from .counters import PipelineCounters
 from .outcomes import CleanRecord, Duplicate, DuplicateKind, Outcome, Rejected, RejectReason
-from .pii.types import PiiType, Redaction, Redactor
 from .pipeline import IngestionPipeline
 
 __all__ = [

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from llmops_common.pii.types import PiiType
+
 from .outcomes import CleanRecord, Duplicate, DuplicateKind, Outcome, Rejected, RejectReason
-from .pii.types import PiiType
 
 
 @dataclass

@@ -14,19 +14,21 @@ a 36-byte key, a dict entry from the doc id, two list slots), plus about 2 KB wi
 the slots form a ring: the oldest record is forgotten when a new one needs its slot, and memory
 stays flat. A new version of a record leaves its old slot empty until the ring comes round to it
 (for good, without a cap).
+
+With a `DedupState` every change is written through to disk and the index is rebuilt from it at
+start, so that a restart forgets nothing (see `dedup_state`).
 """
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 from .banding import NearDuplicateIndex
 from .config import PipelineSettings
+from .dedup_state import DedupState, Scope
 from .outcomes import DuplicateKind
-from .signatures import MinHashSigner
-
-Scope = tuple[str, str, str | None]
-"""Tenant, kind and dataset: records only ever duplicate records of the same scope."""
+from .signatures import MinHashSigner, Signature
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +43,8 @@ class Match:
 class Deduplicator:
     """Admits a record unless a kept record of its scope has the same content, or nearly the same."""
 
-    def __init__(self, settings: PipelineSettings) -> None:
+    def __init__(self, settings: PipelineSettings, state: DedupState | None = None) -> None:
+        self._state = state
         self._capacity = settings.max_indexed_records
         self._signer: MinHashSigner | None = None
         self._near: NearDuplicateIndex | None = None
@@ -56,6 +59,8 @@ class Deduplicator:
         self._doc_ids: list[str | None] = []
         self._content_keys: list[bytes | None] = []
         self._admitted = 0
+        if state is not None:
+            self._restore(state)
 
     def admit(self, doc_id: str, scope: Scope, content_digest: bytes, text: str) -> Match | None:
         """None, after indexing the record, when it duplicates no kept record; else what it duplicates.
@@ -63,7 +68,7 @@ class Deduplicator:
         `content_digest` is the sha256 of the record's canonical content, and `text` is what near-dup
         compares: the record's normalised, redacted text.
         """
-        scope_id = self._scope_ids.setdefault(scope, len(self._scope_ids))
+        scope_id = self._scope_id(scope)
         content_key = scope_id.to_bytes(4, "big") + content_digest
         previous = self._slot_by_doc.get(doc_id)
         owner = self._slot_by_content.get(content_key)
@@ -74,18 +79,48 @@ class Deduplicator:
             found = self._near.find(signature, scope_id, exclude=previous)
             if found is not None:
                 return Match(DuplicateKind.NEAR, self._doc_at(found[0]), found[1])
-        if previous is not None:
-            self._forget(previous)
-        slot = self._allocate()
-        self._doc_ids[slot], self._content_keys[slot] = doc_id, content_key
-        self._slot_by_doc[doc_id] = self._slot_by_content[content_key] = slot
-        if self._near is not None and signature is not None:
-            self._near.add(slot, signature, scope_id)
+        with self._state.change() if self._state is not None else nullcontext():
+            if previous is not None:
+                self._forget(previous)
+            slot = self._allocate()
+            self._index(slot, doc_id, content_key, scope_id, signature)
+            if self._state is not None:
+                self._state.write_slot(slot, doc_id, content_key, scope_id, signature)
         return None
+
+    def forget(self, doc_id: str) -> None:
+        """Drops the record `doc_id` from the index, if it is there."""
+        slot = self._slot_by_doc.get(doc_id)
+        if slot is not None:
+            with self._state.change() if self._state is not None else nullcontext():
+                self._forget(slot)
 
     def __len__(self) -> int:
         """The number of records indexed now."""
         return len(self._slot_by_doc)
+
+    def _scope_id(self, scope: Scope) -> int:
+        scope_id = self._scope_ids.get(scope)
+        if scope_id is None:
+            scope_id = self._scope_ids[scope] = len(self._scope_ids)
+            if self._state is not None:
+                self._state.add_scope(scope, scope_id)
+        return scope_id
+
+    def _index(self, slot: int, doc_id: str, content_key: bytes, scope_id: int, signature: Signature | None) -> None:
+        self._doc_ids[slot], self._content_keys[slot] = doc_id, content_key
+        self._slot_by_doc[doc_id] = self._slot_by_content[content_key] = slot
+        if self._near is not None and signature is not None:
+            self._near.add(slot, signature, scope_id)
+
+    def _restore(self, state: DedupState) -> None:
+        self._scope_ids = state.scopes()
+        self._admitted = state.ring_position()
+        for saved in state.slots():
+            missing = saved.slot + 1 - len(self._doc_ids)
+            self._doc_ids += [None] * missing
+            self._content_keys += [None] * missing
+            self._index(saved.slot, saved.doc_id, saved.content_key, saved.scope_id, saved.signature)
 
     def _doc_at(self, slot: int) -> str:
         doc_id = self._doc_ids[slot]
@@ -101,6 +136,8 @@ class Deduplicator:
         # A ring: the slot handed out longest ago holds the oldest record still indexed, if any.
         slot = self._admitted % self._capacity
         self._admitted += 1
+        if self._state is not None:
+            self._state.set_ring_position(self._admitted)
         self._forget(slot)
         return slot
 
@@ -114,3 +151,5 @@ class Deduplicator:
         if self._near is not None:
             self._near.discard(slot)
         self._doc_ids[slot] = self._content_keys[slot] = None
+        if self._state is not None:
+            self._state.free_slot(slot)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Literal
 
 from llmops_common.events.base import Metadata
 from llmops_common.events.data import ChatMessage
+from llmops_common.pii.types import PiiType
 
 
 class RejectReason(StrEnum):
@@ -57,6 +59,8 @@ class CleanRecord:
     prompt: str | None = None
     completion: str | None = None
     messages: tuple[ChatMessage, ...] | None = None
+    pii_hits: Mapping[PiiType, int] = field(default_factory=dict, compare=False)
+    """PII values redacted in the record, by type."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +72,8 @@ class Rejected:
     source: str
     reason: RejectReason
     detail: str
+    pii_hits: Mapping[PiiType, int] = field(default_factory=dict, compare=False)
+    """PII values redacted in the record, by type; empty when it was rejected before redaction."""
 
     def as_row(self) -> dict[str, str]:
         """The entry as a flat row, for JSONL or Parquet."""
@@ -92,6 +98,8 @@ class Duplicate:
     """The `doc_id` of the record that was kept."""
     similarity: float
     """1.0 for an exact duplicate; the MinHash estimate of the Jaccard similarity for a near one."""
+    pii_hits: Mapping[PiiType, int] = field(default_factory=dict, compare=False)
+    """PII values redacted in the record, by type."""
 
 
 Outcome = CleanRecord | Rejected | Duplicate

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import replace
 
 from llmops_common.events.data import RecordSubmittedV1
+from llmops_common.pii.types import PiiType, Redactor
 
 from .config import PipelineSettings
 from .content import RecordContent, doc_id_of
 from .counters import PipelineCounters
 from .dedup import Deduplicator
+from .dedup_state import DedupState
 from .normalise import normalise_text
 from .outcomes import Duplicate, Outcome, Rejected, Rejection
 from .pii.engine import build_redactor
-from .pii.types import PiiType, Redactor
 from .quality import check_quality
 from .validation import validate
 
@@ -36,11 +38,17 @@ class IngestionPipeline:
     `PipelineSettings`). It is not thread-safe: run one per consumer.
     """
 
-    def __init__(self, settings: PipelineSettings | None = None, *, redactor: Redactor | None = None) -> None:
+    def __init__(
+        self,
+        settings: PipelineSettings | None = None,
+        *,
+        redactor: Redactor | None = None,
+        dedup_state: DedupState | None = None,
+    ) -> None:
         self.settings = settings or PipelineSettings()
         self.counters = PipelineCounters()
         self._redactor = redactor if redactor is not None else build_redactor(self.settings.pii_engine)
-        self._dedup = Deduplicator(self.settings)
+        self._dedup = Deduplicator(self.settings, dedup_state)
 
     def run(self, records: Iterable[RecordSubmittedV1]) -> Iterator[Outcome]:
         """Each record's outcome, in order, as the records arrive."""
@@ -57,17 +65,23 @@ class IngestionPipeline:
         content = RecordContent.of(record).map(normalise_text)
         if rejection := validate(record, content, self.settings.max_chars):
             return _rejected(record, rejection)
-        content = self._redact(content)
+        content, hits = self._redact(content)
         if rejection := check_quality(content, self.settings):
-            return _rejected(record, rejection)
+            return _rejected(record, rejection, hits)
         digest = hashlib.sha256(content.canonical_bytes()).digest()
         doc_id = doc_id_of(record.tenant, record.source, record.record_id)
         scope = (record.tenant, record.kind, record.dataset)
         if match := self._dedup.admit(doc_id, scope, digest, content.joined()):
-            return Duplicate(record.record_id, record.tenant, record.source, match.kind, match.doc_id, match.similarity)
-        return content.clean_record(record, doc_id, digest.hex())
+            return Duplicate(
+                record.record_id, record.tenant, record.source, match.kind, match.doc_id, match.similarity, hits
+            )
+        return replace(content.clean_record(record, doc_id, digest.hex()), pii_hits=hits)
 
-    def _redact(self, content: RecordContent) -> RecordContent:
+    def forget(self, doc_id: str) -> None:
+        """Drops a record from the dedup index, so that nothing of an erased record stays behind."""
+        self._dedup.forget(doc_id)
+
+    def _redact(self, content: RecordContent) -> tuple[RecordContent, dict[PiiType, int]]:
         hits: dict[PiiType, int] = {}
 
         def redact(text: str) -> str:
@@ -78,8 +92,8 @@ class IngestionPipeline:
 
         redacted = content.map(redact)
         self.counters.count_pii(hits)
-        return redacted
+        return redacted, hits
 
 
-def _rejected(record: RecordSubmittedV1, rejection: Rejection) -> Rejected:
-    return Rejected(record.record_id, record.tenant, record.source, rejection.reason, rejection.detail)
+def _rejected(record: RecordSubmittedV1, rejection: Rejection, hits: Mapping[PiiType, int] | None = None) -> Rejected:
+    return Rejected(record.record_id, record.tenant, record.source, rejection.reason, rejection.detail, hits or {})

@@ -80,7 +80,7 @@ class InferenceEngine(Protocol):
 
     @property
     def name(self) -> str:
-        """"vllm" or "transformers"."""
+        """ "vllm" or "transformers"."""
         ...
 
     @property

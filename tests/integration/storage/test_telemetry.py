@@ -48,10 +48,12 @@ def count(store: TelemetryStore, sql: str = "SELECT count() AS n FROM inference_
 
 
 def test_migrations_make_the_event_table_and_record_themselves(telemetry: TelemetryStore) -> None:
-    migration = load_migrations(REPO_ROOT / "infra" / "clickhouse")[0]
+    migrations = load_migrations(REPO_ROOT / "infra" / "clickhouse")
 
-    assert telemetry.query("SELECT version, name, checksum FROM schema_migrations FINAL") == [
-        {"version": 1, "name": "inference_completed", "checksum": migration.checksum},
+    assert migrations[0].name == "inference_completed"
+    assert telemetry.query("SELECT version, name, checksum FROM schema_migrations FINAL ORDER BY version") == [
+        {"version": migration.version, "name": migration.name, "checksum": migration.checksum}
+        for migration in migrations
     ]
     columns = telemetry.query(
         "SELECT name FROM system.columns WHERE database = currentDatabase() AND table = {table:String}",
@@ -70,7 +72,7 @@ def test_reopening_applies_nothing_again_and_keeps_the_rows(telemetry_target: Te
 
     assert apply_migrations(reopened, migrations) == []
     assert count(reopened) == 5
-    assert count(reopened, "SELECT count() AS n FROM schema_migrations") == 1
+    assert count(reopened, "SELECT count() AS n FROM schema_migrations") == len(migrations)
 
 
 def test_a_new_migration_applies_on_top_and_an_edited_one_is_refused(
@@ -79,14 +81,16 @@ def test_a_new_migration_applies_on_top_and_an_edited_one_is_refused(
     folder = tmp_path / "migrations"
     shutil.copytree(telemetry_target.settings.clickhouse_migrations_dir, folder)
     telemetry_target.open(clickhouse_migrations_dir=folder).close()
-    (folder / "0002_daily_cost.sql").write_text(
+    (folder / "9002_daily_cost.sql").write_text(
         "-- two statements in one file\n"
         "CREATE TABLE IF NOT EXISTS daily_cost (day Date, tenant String) ENGINE = MergeTree ORDER BY day;\n"
         "ALTER TABLE daily_cost ADD COLUMN IF NOT EXISTS cost_usd Float64;\n"
     )
 
     store = telemetry_target.open(clickhouse_migrations_dir=folder)
-    assert [row["version"] for row in store.query("SELECT version FROM schema_migrations ORDER BY version")] == [1, 2]
+    versions = [row["version"] for row in store.query("SELECT version FROM schema_migrations ORDER BY version")]
+    assert versions[0] == 1
+    assert versions[-1] == 9002
     assert store.query(
         "SELECT name, type FROM system.columns WHERE database = currentDatabase() "
         "AND table = 'daily_cost' ORDER BY position"
@@ -97,10 +101,10 @@ def test_a_new_migration_applies_on_top_and_an_edited_one_is_refused(
     ]
     store.close()
 
-    (folder / "0002_daily_cost.sql").write_text(
+    (folder / "9002_daily_cost.sql").write_text(
         "CREATE TABLE IF NOT EXISTS daily_cost (day Date) ENGINE = MergeTree ORDER BY day;\n"
     )
-    with pytest.raises(MigrationError, match=r"0002_daily_cost changed after it was applied"):
+    with pytest.raises(MigrationError, match=r"9002_daily_cost changed after it was applied"):
         telemetry_target.open(clickhouse_migrations_dir=folder)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.ingestion.pipeline.pii.checksums import iban_valid, luhn_valid
+from llmops_common.pii.checksums import iban_valid, luhn_valid
 
 
 @pytest.mark.parametrize(

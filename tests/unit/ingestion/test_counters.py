@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from llmops_common.pii.types import PiiType
 from services.ingestion.pipeline.counters import PipelineCounters
 from services.ingestion.pipeline.outcomes import CleanRecord, Duplicate, DuplicateKind, Rejected, RejectReason
-from services.ingestion.pipeline.pii.types import PiiType
 
 CLEAN = CleanRecord("r1", "acme", "s", "document", None, {}, "d" * 32, "c" * 64, text="Hello there world")
 

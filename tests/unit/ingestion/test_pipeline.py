@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from llmops_common.events.data import ChatMessage, RecordSubmittedV1
+from llmops_common.pii.regex_redactor import RegexRedactor
 from services.ingestion.pipeline import (
     CleanRecord,
     Duplicate,
@@ -16,7 +17,6 @@ from services.ingestion.pipeline import (
     RejectReason,
 )
 from services.ingestion.pipeline.content import doc_id_of
-from services.ingestion.pipeline.pii.regex_redactor import RegexRedactor
 
 RIVER = (
     "The river town of Elmsford grew up around a mill that ground wheat for the farms along the valley. "

@@ -9,10 +9,10 @@ from dataclasses import dataclass
 
 import pytest
 
+from llmops_common.pii.presidio_redactor import PresidioRedactor, presidio_installed
+from llmops_common.pii.regex_redactor import RegexRedactor
+from llmops_common.pii.types import PiiType, Redaction
 from services.ingestion.pipeline.pii import engine
-from services.ingestion.pipeline.pii.presidio_redactor import PresidioRedactor, presidio_installed
-from services.ingestion.pipeline.pii.regex_redactor import RegexRedactor
-from services.ingestion.pipeline.pii.types import PiiType, Redaction
 
 
 @dataclass

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from services.ingestion.pipeline.pii.regex_redactor import RegexRedactor
-from services.ingestion.pipeline.pii.types import PiiType, Redaction
+from llmops_common.pii.regex_redactor import RegexRedactor
+from llmops_common.pii.types import PiiType, Redaction
 
 REDACTOR = RegexRedactor()
 

@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from ..events import ApiKeyIssuedV1, ApiKeyRevokedV1, Event
 from ..kafka.envelope import Envelope
+from ..kafka.replica import POLL_WAIT_MS
 from ..service.replicas import running_replica
 from ..service.runtime import ServiceRuntime
 from ..topics import AUTH_KEYS
@@ -14,7 +15,9 @@ from .keyring import KeyRing
 
 
 @asynccontextmanager
-async def running_key_ring(runtime: ServiceRuntime, *, replay_timeout: float = 60.0) -> AsyncIterator[KeyRing]:
+async def running_key_ring(
+    runtime: ServiceRuntime, *, replay_timeout: float = 60.0, poll_wait_ms: int = POLL_WAIT_MS
+) -> AsyncIterator[KeyRing]:
     """A key ring that has replayed every key, and follows the topic for as long as the block lasts."""
     keyring = KeyRing()
 
@@ -22,5 +25,5 @@ async def running_key_ring(runtime: ServiceRuntime, *, replay_timeout: float = 6
         if isinstance(event, ApiKeyIssuedV1 | ApiKeyRevokedV1):
             keyring.apply(event)
 
-    async with running_replica(runtime, AUTH_KEYS, apply, replay_timeout=replay_timeout):
+    async with running_replica(runtime, AUTH_KEYS, apply, replay_timeout=replay_timeout, poll_wait_ms=poll_wait_ms):
         yield keyring

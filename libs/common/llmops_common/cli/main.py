@@ -6,8 +6,10 @@ import logging
 
 import typer
 
+from .data import data_app
 from .ingest import ingest
 from .keys import keys_app
+from .model import model_app
 from .prompts import prompts_app
 from .status import status
 from .topics import topics
@@ -29,6 +31,8 @@ app.command()(topics)
 app.command()(ingest)
 app.add_typer(prompts_app, name="prompts")
 app.add_typer(keys_app, name="keys")
+app.add_typer(model_app, name="model")
+app.add_typer(data_app, name="data")
 
 if __name__ == "__main__":
     app()

@@ -11,6 +11,7 @@ from ..local_platform import PortBusyError, kafka_is_configured, run_platform, w
 from ..settings import PlatformSettings
 from .console import console
 from .health_probe import probe_all
+from .model import ensure_base_model
 from .status import health_table
 
 
@@ -36,6 +37,7 @@ def up(
         out.print(f"development key (tenant {DEV_TENANT}, admin): {token}")
         out.print(f"  kept in {dev_key_path(settings.data_dir)}; try: export LLMOPS_API_KEY={token}")
 
+    ensure_base_model(PlatformSettings())
     try:
         code = run_platform(PlatformSettings(), kafka_port=kafka_port, stop=stop, on_started=report)
     except PortBusyError as error:

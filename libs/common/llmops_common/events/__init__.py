@@ -5,10 +5,16 @@ from __future__ import annotations
 from .alerts import AlertFiredV1, AlertResolvedV1
 from .auth import ApiKeyIssuedV1, ApiKeyRevokedV1
 from .base import ArtifactRef, Event
-from .data import DatasetSealedV1, DocumentErasedV1, DocumentIngestedV1, RecordSubmittedV1
+from .data import DatasetSealedV1, DocumentErasedV1, DocumentIngestedV1, ErasureCompletedV1, RecordSubmittedV1
 from .feedback import FeedbackSubmittedV1
 from .inference import InferenceCompletedV1
-from .lifecycle import ModelCanaryStartedV1, ModelPromotedV1, ModelRetiredV1, ModelRolledBackV1
+from .lifecycle import (
+    ModelAdapterLoadFailedV1,
+    ModelCanaryStartedV1,
+    ModelPromotedV1,
+    ModelRetiredV1,
+    ModelRolledBackV1,
+)
 from .prompts import PromptLabelMovedV1, PromptVersionCreatedV1
 from .retrieval import RetrievalAnsweredV1, RetrievalRequestedV1
 from .training import EvalCompletedV1, TrainingCompletedV1, TrainingRequestedV1
@@ -20,6 +26,7 @@ EVENT_MODELS: dict[str, type[Event]] = {
         DocumentIngestedV1,
         DocumentErasedV1,
         DatasetSealedV1,
+        ErasureCompletedV1,
         PromptVersionCreatedV1,
         PromptLabelMovedV1,
         TrainingRequestedV1,
@@ -29,6 +36,7 @@ EVENT_MODELS: dict[str, type[Event]] = {
         ModelCanaryStartedV1,
         ModelRolledBackV1,
         ModelRetiredV1,
+        ModelAdapterLoadFailedV1,
         RetrievalRequestedV1,
         RetrievalAnsweredV1,
         InferenceCompletedV1,
@@ -51,10 +59,12 @@ __all__ = [
     "DatasetSealedV1",
     "DocumentErasedV1",
     "DocumentIngestedV1",
+    "ErasureCompletedV1",
     "EvalCompletedV1",
     "Event",
     "FeedbackSubmittedV1",
     "InferenceCompletedV1",
+    "ModelAdapterLoadFailedV1",
     "ModelCanaryStartedV1",
     "ModelPromotedV1",
     "ModelRetiredV1",

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Literal
 
 from pydantic import Field, model_validator
 
 from .base import ArtifactRef, ClosedModel, Event, Metadata, TenantId
+from .dataset_profile import DatasetProfile
 
 
 class ChatMessage(ClosedModel):
@@ -69,6 +71,7 @@ class DocumentErasedV1(Event):
     tenant: TenantId
     reason: str = Field(min_length=1)
     requested_by: str
+    erasure_id: str | None = Field(default=None, description="The erasure request that removed the document.")
 
     def event_key(self) -> str:
         return self.doc_id
@@ -86,8 +89,60 @@ class DatasetSealedV1(Event):
     rows: int = Field(ge=0)
     train_rows: int = Field(ge=0)
     eval_rows: int = Field(ge=0)
-    profile: ArtifactRef | None = None
-    source_event_ids: list[str] = Field(default_factory=list)
+    profile: ArtifactRef | None = Field(default=None, description="The EDA profile as JSON, beside the dataset.")
+    source_event_ids: list[str] = Field(
+        default_factory=list,
+        description="Left empty by the ingestion service: the raw event ids are in `lineage`, which has no size limit.",
+    )
+    eda_profile: DatasetProfile | None = Field(default=None, description="The EDA profile itself.")
+    lineage: ArtifactRef | None = Field(
+        default=None,
+        description="A Parquet file of every row's example hash, record id, source and raw event id (claim check).",
+    )
+    source_rows: dict[str, int] = Field(default_factory=dict, description="The rows from each source.")
+    trigger: Literal["command", "size", "age"] | None = Field(
+        default=None, description="What sealed the version: a command, or the size or age policy."
+    )
 
     def event_key(self) -> str:
-        return self.name
+        # The tenant is part of the key: on a compacted topic, a dataset name alone would let one
+        # tenant's latest version replace another's.
+        return f"{self.tenant}/{self.name}"
+
+
+MetadataValue = str | int | float | bool
+"""A metadata value an erasure can select records by."""
+
+
+class ErasureCompletedV1(Event):
+    """A right-to-erasure request was carried out: the audit record of who asked, when, what and how much.
+
+    It selects either one `doc_id`, or every record of a data subject whose metadata has
+    `metadata_key` equal to `metadata_value`. Each erased document also gets a `DocumentErasedV1`.
+    """
+
+    event_type = "llmops.data.erasure.completed.v1"
+
+    erasure_id: str = Field(min_length=1, max_length=64)
+    tenant: TenantId
+    requested_by: str = Field(description="The API key id that asked.")
+    requested_at: datetime
+    reason: str = Field(min_length=1)
+    doc_id: str | None = Field(default=None, max_length=256)
+    metadata_key: str | None = Field(default=None, max_length=128)
+    metadata_value: MetadataValue | None = None
+    documents_erased: int = Field(ge=0)
+    examples_removed: int = Field(ge=0)
+    datasets: list[str] = Field(
+        default_factory=list, description="Datasets whose future versions lose examples; sealed ones stay as they are."
+    )
+
+    @model_validator(mode="after")
+    def _selects_one_way(self) -> ErasureCompletedV1:
+        by_subject = self.metadata_key is not None and self.metadata_value is not None
+        if (self.doc_id is not None) == by_subject:
+            raise ValueError("an erasure selects either a `doc_id` or a `metadata_key` with its `metadata_value`")
+        return self
+
+    def event_key(self) -> str:
+        return self.erasure_id

@@ -37,6 +37,9 @@ class ModelCanaryStartedV1(_ModelEvent):
     stable_adapter_version: str | None = None
     candidate_adapter_version: str
     candidate_adapter: ArtifactRef | None = None
+    stable_adapter: ArtifactRef | None = None
+    """The stable version's artifact: compaction keeps only this event per model, so it must say where
+    the stable adapter lies too."""
     candidate_percent: float = Field(gt=0, lt=100)
 
 
@@ -57,3 +60,20 @@ class ModelRetiredV1(_ModelEvent):
     event_type = "llmops.model.retired.v1"
 
     reason: str = ""
+
+
+class ModelAdapterLoadFailedV1(Event):
+    """A model server could not load an adapter a lifecycle event asked for; what served before still serves."""
+
+    event_type = "llmops.model.adapter.load_failed.v1"
+
+    model_name: str = Field(min_length=1, max_length=128)
+    adapter_version: str
+    adapter: ArtifactRef | None = None
+    lifecycle_event_type: str
+    server: str = Field(description="The model server instance (host and port) that failed.")
+    error: str
+    failed_at: AwareDatetime
+
+    def event_key(self) -> str:
+        return self.model_name

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 
 from .base import ClosedModel, Event, Metadata, TenantId
@@ -17,6 +19,8 @@ class RetrievalRequestedV1(Event):
     collection: str = Field(min_length=1, max_length=128)
     query: str = Field(min_length=1, max_length=8192)
     top_k: int = Field(default=5, ge=1, le=100)
+    mode: Literal["dense", "sparse", "hybrid"] | None = None
+    """Dense vectors, BM25 keywords, or both fused by reciprocal rank; None: the retriever's default."""
 
     def event_key(self) -> str:
         return self.request_id

@@ -52,6 +52,8 @@ class EventContext:
 
 
 Handler = Callable[[E, EventContext], Awaitable[None]]
+InvalidEventHandler = Callable[[ConsumerRecord[bytes, bytes], InvalidEventError], Awaitable[None]]
+"""Sees a record that failed to decode or validate, before it is dead-lettered (a responder's error reply)."""
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,7 @@ class _Subscription:
     handled_ids: HandledIds | None
     """The group's handled event ids, or None for a subscription that is not idempotent."""
     metrics: TopicMetrics
+    on_invalid: InvalidEventHandler | None = None
 
 
 @dataclass
@@ -129,18 +132,22 @@ class EventConsumer:
         from_beginning: bool = True,
         idempotent: bool = True,
         latency_sensitive: bool = False,
+        on_invalid: InvalidEventHandler | None = None,
     ) -> Any:
         """Calls `handler` for each event of the given types on `topic`; returns the subscriber.
 
         By default records come in batches of up to `batch_size`, which is the fast way through a
         backlog. A `latency_sensitive` subscription, for requests that a caller awaits, takes each
         record as soon as it arrives, with short fetch waits: less throughput, and more idle fetches.
+        `on_invalid` sees each record that is not a valid event before it goes to the dead-letter topic.
         """
 
         name = topic if isinstance(topic, str) else topic.name
         accepted: dict[str, type[Event]] = {m.event_type: m for m in events}
         handled_ids = self._idempotency.group(group_id) if idempotent else None
-        subscription = _Subscription(group_id, name, accepted, handler, handled_ids, self._metrics.for_topic(name))
+        subscription = _Subscription(
+            group_id, name, accepted, handler, handled_ids, self._metrics.for_topic(name), on_invalid
+        )
 
         async def consume_batch(message: KafkaMessage) -> None:
             await self._consume_batch(subscription, message.raw_message, decoded_headers(message))
@@ -208,6 +215,8 @@ class EventConsumer:
     ) -> None:
         """Handles one record; `handled` holds the batch's event ids handled before, and grows."""
         if isinstance(decoded, InvalidEventError):
+            if sub.on_invalid is not None:
+                await _notify_invalid(sub.on_invalid, record, decoded)
             await self._dead_letter(sub, record, decoded)
             return
         envelope, event = decoded
@@ -263,6 +272,16 @@ class EventConsumer:
         await send_to_dead_letter(self._broker, sub.group_id, record, error)
         self._metrics.dead_lettered.labels(sub.topic, type(error).__name__).inc()
         self._metrics.consumed.labels(sub.topic, "dead_lettered").inc()
+
+
+async def _notify_invalid(
+    on_invalid: InvalidEventHandler, record: ConsumerRecord[bytes, bytes], error: InvalidEventError
+) -> None:
+    # Best effort: the record is dead-lettered either way, and a failure here must not stall the partition.
+    try:
+        await on_invalid(record, error)
+    except Exception:
+        log.exception("on_invalid failed", extra={"topic": record.topic, "offset": record.offset})
 
 
 def _decode(

@@ -9,7 +9,9 @@ replies. FastStream's `broker.request()` does not support Kafka, hence this modu
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
+from collections.abc import Callable, Mapping
 from typing import Any, Generic, TypeVar
 
 from aiokafka import ConsumerRecord, TopicPartition
@@ -19,7 +21,7 @@ from faststream.kafka.annotations import KafkaMessage
 
 from ..errors import InvalidEventError, PermanentError, RequestTimeoutError
 from ..events import Event
-from .consumer import LOW_LATENCY_MAX_WAIT_MS, EventContext
+from .consumer import LOW_LATENCY_MAX_WAIT_MS, EventContext, InvalidEventHandler
 from .envelope import decode_event, decode_headers, parse_envelope
 from .publisher import EventPublisher
 from .raw_parsing import parse_tolerating_bad_headers, skip_decoding
@@ -32,7 +34,15 @@ REPLY_TO = "replyto"
 class Requester(Generic[R]):
     """Sends requests and awaits their replies; start it before the broker starts."""
 
-    def __init__(self, broker: KafkaBroker, publisher: EventPublisher, reply_topic: str, reply_type: type[R]) -> None:
+    def __init__(
+        self,
+        broker: KafkaBroker,
+        publisher: EventPublisher,
+        reply_topic: str,
+        reply_type: type[R],
+        *,
+        fetch_max_wait_ms: int = LOW_LATENCY_MAX_WAIT_MS,
+    ) -> None:
         self._publisher = publisher
         self._reply_topic = reply_topic
         self._reply_type = {reply_type.event_type: reply_type}
@@ -40,7 +50,7 @@ class Requester(Generic[R]):
         self._subscriber: Any = broker.subscriber(
             reply_topic,
             auto_offset_reset="latest",
-            fetch_max_wait_ms=LOW_LATENCY_MAX_WAIT_MS,
+            fetch_max_wait_ms=fetch_max_wait_ms,
             ack_policy=AckPolicy.MANUAL,
             parser=parse_tolerating_bad_headers,
             decoder=skip_decoding,
@@ -91,7 +101,38 @@ class Requester(Generic[R]):
 
 async def send_reply(publisher: EventPublisher, request: EventContext, reply: Event) -> None:
     """Answers a request on the topic it named, with its correlation id."""
-    extensions = request.envelope.extensions
-    if REPLY_TO not in extensions or CORRELATION_ID not in extensions:
+    if not await _publish_reply(publisher, request.envelope.extensions, reply):
         raise PermanentError("the request names no reply topic or correlation id")
+
+
+InvalidRequestReply = Callable[[Mapping[str, Any], InvalidEventError], Event]
+"""Builds the error reply to an invalid request from its JSON body (as far as it parses) and the error."""
+
+
+def invalid_request_replier(publisher: EventPublisher, build_reply: InvalidRequestReply) -> InvalidEventHandler:
+    """An `on_invalid` hook for a responder: a request that fails validation still gets an answer, so its
+    caller learns why at once instead of waiting for a timeout. It is dead-lettered as well."""
+
+    async def reply(record: ConsumerRecord[bytes, bytes], error: InvalidEventError) -> None:
+        try:
+            envelope = parse_envelope(decode_headers(record.headers))
+        except InvalidEventError:
+            return  # no envelope, no correlation id: nobody to answer
+        await _publish_reply(publisher, envelope.extensions, build_reply(_json_object(record.value), error))
+
+    return reply
+
+
+async def _publish_reply(publisher: EventPublisher, extensions: Mapping[str, str], reply: Event) -> bool:
+    if REPLY_TO not in extensions or CORRELATION_ID not in extensions:
+        return False
     await publisher.publish(reply, topic=extensions[REPLY_TO], extensions={CORRELATION_ID: extensions[CORRELATION_ID]})
+    return True
+
+
+def _json_object(value: bytes | None) -> Mapping[str, Any]:
+    try:
+        body = json.loads(value or b"")
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-from ..kafka.replica import TopicReplica
+from ..kafka.replica import POLL_WAIT_MS, TopicReplica
 from ..service.replicas import running_replica
 from ..service.runtime import ServiceRuntime
 from ..topics import PROMPTS
@@ -26,11 +26,13 @@ class PromptReplica:
 
 @asynccontextmanager
 async def running_prompt_replica(
-    runtime: ServiceRuntime, *, replay_timeout: float = 60.0
+    runtime: ServiceRuntime, *, replay_timeout: float = 60.0, poll_wait_ms: int = POLL_WAIT_MS
 ) -> AsyncIterator[PromptReplica]:
     """Replays every prompt, then follows the topic for as long as the block lasts; `/readyz` checks it."""
     catalog = PromptCatalog()
-    async with running_replica(runtime, PROMPTS, catalog.apply, replay_timeout=replay_timeout) as replica:
+    async with running_replica(
+        runtime, PROMPTS, catalog.apply, replay_timeout=replay_timeout, poll_wait_ms=poll_wait_ms
+    ) as replica:
         yield PromptReplica(catalog, PromptRenderer(catalog), replica)
 
 

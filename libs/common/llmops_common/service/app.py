@@ -14,7 +14,7 @@ from .. import __version__
 from ..settings import ServiceSettings
 from .health import router as health_router
 from .http_errors import install_error_handlers
-from .middleware import HttpMetrics, trace_and_measure
+from .middleware import HttpMetrics, TraceAndMeasure
 from .runtime import ServiceRuntime
 
 DepsFactory = Callable[[ServiceRuntime], AbstractAsyncContextManager[Any]]
@@ -42,7 +42,7 @@ def create_service_app(
 
     app = FastAPI(title=f"llmops {settings.service_name}", version=__version__, lifespan=lifespan)
     install_error_handlers(app)
-    app.middleware("http")(trace_and_measure)
+    app.add_middleware(TraceAndMeasure)
     app.include_router(health_router)
     for router in routers:
         app.include_router(router)

@@ -15,6 +15,7 @@ from .clickhouse_text import (
     SESSION_SETTINGS,
     checked_table_name,
     json_each_row,
+    json_insert_settings,
     parameter_text,
     parse_json_each_row,
 )
@@ -74,13 +75,21 @@ class ChdbTelemetryStore:
         for name, value in SESSION_SETTINGS.items():
             self.command(f"SET {name} = {parameter_text(value, nested=True)}")
 
-    def _run(self, sql: str, parameters: Mapping[str, object] | None) -> bytes:
+    def _run(
+        self,
+        sql: str,
+        parameters: Mapping[str, object] | None,
+        fmt: str = "JSONEachRow",
+        *,
+        text_parameters: Mapping[str, str] | None = None,
+    ) -> bytes:
         params = {name: parameter_text(value) for name, value in (parameters or {}).items()}
+        params.update(text_parameters or {})
         with self._lock:
             if self._session is None:
                 raise StoreUnavailableError(f"the chdb store at {self.path} is closed")
             try:
-                result = self._session.query(sql, "JSONEachRow", params=params or None)
+                result = self._session.query(sql, fmt, params=params or None)
             except RuntimeError as error:  # chdb's ChdbError is a RuntimeError
                 raise TelemetryQueryError(str(error), detail={"sql": sql[:1000]}) from error
         return result.bytes()
@@ -100,6 +109,26 @@ class ChdbTelemetryStore:
         body = json_each_row(rows).decode()
         self._run(f"INSERT INTO {checked_table_name(table)} FORMAT JSONEachRow\n{body}", None)
         return len(rows)
+
+    def insert_json_lines(self, table: str, body: bytes, *, deduplication_token: str | None = None) -> None:
+        """Inserts a JSONEachRow body in one `INSERT ... SETTINGS ... FORMAT JSONEachRow`."""
+        if not body:
+            return
+        settings = ", ".join(
+            f"{name} = {parameter_text(value, nested=True)}"
+            for name, value in json_insert_settings(deduplication_token).items()
+        )
+        self._run(
+            f"INSERT INTO {checked_table_name(table)} SETTINGS {settings} FORMAT JSONEachRow\n{body.decode()}", None
+        )
+
+    def query_bytes(self, sql: str, fmt: str, text_parameters: Mapping[str, str] | None = None) -> bytes:
+        """Runs one query and returns its output in ClickHouse format `fmt` (Native, TabSeparated, ...).
+
+        `text_parameters` are `{name:Type}` values already in the text form a server's HTTP
+        interface receives (`param_name=...`), passed on as they are. A FORMAT clause wins over `fmt`.
+        """
+        return self._run(sql, None, fmt, text_parameters=text_parameters)
 
     def ping(self) -> bool:
         """Whether the embedded server answers `SELECT 1`."""

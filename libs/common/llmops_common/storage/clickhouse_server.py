@@ -10,7 +10,14 @@ from urllib.parse import urlparse
 import clickhouse_connect
 from clickhouse_connect.driver.exceptions import DatabaseError, OperationalError
 
-from .clickhouse_text import SESSION_SETTINGS, bindable, checked_table_name, json_each_row, parse_json_each_row
+from .clickhouse_text import (
+    SESSION_SETTINGS,
+    bindable,
+    checked_table_name,
+    json_each_row,
+    json_insert_settings,
+    parse_json_each_row,
+)
 from .errors import StoreConfigError, StoreUnavailableError, TelemetryQueryError
 
 
@@ -58,6 +65,18 @@ class ClickHouseServerTelemetryStore:
         with _translated_errors(f"INSERT INTO {table}"):
             self._client.raw_insert(checked_table_name(table), insert_block=json_each_row(rows), fmt="JSONEachRow")
         return len(rows)
+
+    def insert_json_lines(self, table: str, body: bytes, *, deduplication_token: str | None = None) -> None:
+        """Inserts a JSONEachRow body in one INSERT, with the deduplication token as a setting."""
+        if not body:
+            return
+        with _translated_errors(f"INSERT INTO {table}"):
+            self._client.raw_insert(
+                checked_table_name(table),
+                insert_block=body,
+                settings=json_insert_settings(deduplication_token),
+                fmt="JSONEachRow",
+            )
 
     def ping(self) -> bool:
         """Whether the server answers its `/ping` endpoint."""

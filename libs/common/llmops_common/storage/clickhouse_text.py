@@ -24,6 +24,16 @@ SESSION_SETTINGS: dict[str, str | int] = {
 }
 """Settings both backends run every statement under, so results are alike whatever the host's defaults."""
 
+
+def json_insert_settings(deduplication_token: str | None) -> dict[str, str | int]:
+    """Settings of a JSONEachRow insert: skip keys newer event versions add, and deduplicate by token."""
+    settings: dict[str, str | int] = {"input_format_skip_unknown_fields": 1}
+    if deduplication_token:
+        settings["insert_deduplication_token"] = deduplication_token
+        settings["deduplicate_blocks_in_dependent_materialized_views"] = 1
+    return settings
+
+
 _TABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
 # The escapes of ClickHouse's "escaped" text format, in which parameter values travel.
 _PARAMETER_ESCAPES = str.maketrans({"\\": "\\\\", "'": "\\'", "\t": "\\t", "\n": "\\n", "\r": "\\r"})

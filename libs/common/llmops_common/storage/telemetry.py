@@ -34,6 +34,14 @@ class TelemetryStore(Protocol):
         """Inserts `rows` in one INSERT (one part on disk) and returns how many went in."""
         ...
 
+    def insert_json_lines(self, table: str, body: bytes, *, deduplication_token: str | None = None) -> None:
+        """Inserts a JSONEachRow `body` (one JSON object a line) in one INSERT; unknown keys are skipped.
+
+        A block inserted again with the same `deduplication_token` is dropped by ClickHouse, in the table
+        and in the materialized views it feeds (the table needs `non_replicated_deduplication_window`).
+        """
+        ...
+
     def ping(self) -> bool:
         """Whether the store answers a trivial query now; for `/readyz`."""
         ...

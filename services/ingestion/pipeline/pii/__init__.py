@@ -1,5 +1,1 @@
-"""PII redaction: typed placeholders in place of emails, phones, cards, IBANs, IPs and national ids.
-
-`types` holds the `Redactor` protocol; `regex_redactor` is the default engine and
-`presidio_redactor` wraps Presidio when it is installed; `engine` picks one.
-"""
+"""Ingestion's choice of PII redaction engine; the engines live in `llmops_common.pii`."""

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from llmops_common.pii.presidio_redactor import PresidioRedactor, presidio_installed
+from llmops_common.pii.regex_redactor import RegexRedactor
+from llmops_common.pii.types import Redactor
+
 from ..config import RedactorEngine
-from .presidio_redactor import PresidioRedactor, presidio_installed
-from .regex_redactor import RegexRedactor
-from .types import Redactor
 
 
 def build_redactor(engine: RedactorEngine = "auto") -> Redactor:

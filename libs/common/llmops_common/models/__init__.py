@@ -1,0 +1,1 @@
+"""Base models: the shipped corpus, the tiny default model, and where the configured base model lives."""

@@ -1,0 +1,231 @@
+"""Benchmarks the model server's gateway: its overhead over the engine, and streaming time to first token.
+
+Run it with `python -m tests.bench.bench_model_server`. The server runs as its own process
+(`python -m services.model_server`) on the tiny test model with the transformers engine, with auth,
+limits, telemetry (to a real broker) and a prompt replica on; the baseline is the same engine on the
+same model called directly in this process, measured side by side in the same run:
+- gateway overhead: the same short greedy request, sequentially, over HTTP and straight to the engine,
+  interleaved; overhead = p50(HTTP) - p50(direct). Goal: <= 2 ms.
+- streaming time to first token, p50 and p99, at 1 and at 16 concurrent requests, over HTTP and direct.
+The vLLM comparison and the batching figures of issue 4 need the vLLM engine and are not measured here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from llmops_common.local_kafka import free_port
+from llmops_common.settings import REPO_ROOT, PlatformSettings
+from services.model_server.engines.base import GenerationRequest, SamplingParams
+from services.model_server.engines.transformers_engine import TransformersEngine
+from tests.bench.report import bench_broker, percentile, table, verdict
+from tests.support.prompt_registry import publish_api_key
+from tests.support.tiny_models import tiny_model_folder
+
+OVERHEAD_GOAL_MS = 2.0
+MODEL_NAME = "bench-tiny"
+PROMPT = "How do I rotate an API key?"
+MODEL_CACHE = REPO_ROOT / ".pytest_cache" / "d" / "llmops-models"
+
+
+@dataclass(frozen=True)
+class BenchConfig:
+    """How much to measure."""
+
+    bootstrap: str
+    requests: int = 200
+    max_tokens: int = 4
+    stream_tokens: int = 16
+    stream_rounds: int = 4
+    concurrency: tuple[int, ...] = (1, 16)
+
+
+@dataclass
+class BenchResult:
+    """Seconds per request, by path."""
+
+    http: list[float] = field(default_factory=list)
+    direct: list[float] = field(default_factory=list)
+    ttft_http: dict[int, list[float]] = field(default_factory=dict)
+    ttft_direct: dict[int, list[float]] = field(default_factory=dict)
+
+
+@contextmanager
+def running_server(model: Path, bootstrap: str, data_dir: Path) -> Iterator[str]:
+    """The model server as its own process on a free port; yields its URL once it is ready."""
+    port = free_port()
+    environment = {
+        **os.environ,
+        "LLMOPS_KAFKA_BOOTSTRAP": bootstrap,
+        "LLMOPS_DATA_DIR": str(data_dir),
+        "LLMOPS_BASE_MODEL": str(model),
+        "LLMOPS_BASE_MODEL_NAME": MODEL_NAME,
+        "LLMOPS_MODEL_SERVER_PORT": str(port),
+        "LLMOPS_LOG_LEVEL": "WARNING",
+        "PYTHONPATH": f"{REPO_ROOT / 'libs' / 'common'}{os.pathsep}{REPO_ROOT}",
+    }
+    server = subprocess.Popen([sys.executable, "-m", "services.model_server"], env=environment, cwd=REPO_ROOT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            if server.poll() is not None:
+                raise RuntimeError("the model server stopped while starting")
+            try:
+                if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError("the model server did not get ready in 120 s")
+            time.sleep(0.2)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+async def _direct(engine: TransformersEngine, prompt: str, max_tokens: int) -> tuple[float, float]:
+    started = time.perf_counter()
+    first = 0.0
+    request = GenerationRequest("bench", prompt, SamplingParams(max_tokens=max_tokens, temperature=0))
+    async for delta in engine.generate(request):
+        if not first and delta.completion_tokens:
+            first = time.perf_counter() - started
+    return time.perf_counter() - started, first
+
+
+async def _over_http(http: httpx.AsyncClient, max_tokens: int) -> float:
+    body = {
+        "model": MODEL_NAME,
+        "messages": [{"role": "user", "content": PROMPT}],
+        "max_tokens": max_tokens,
+        "temperature": 0,
+    }
+    started = time.perf_counter()
+    response = await http.post("/v1/chat/completions", json=body)
+    response.raise_for_status()
+    return time.perf_counter() - started
+
+
+async def _ttft_over_http(http: httpx.AsyncClient, max_tokens: int) -> float:
+    body = {
+        "model": MODEL_NAME,
+        "messages": [{"role": "user", "content": PROMPT}],
+        "max_tokens": max_tokens,
+        "temperature": 0,
+        "stream": True,
+    }
+    started, first = time.perf_counter(), 0.0
+    async with http.stream("POST", "/v1/chat/completions", json=body) as response:
+        response.raise_for_status()
+        async for line in response.aiter_lines():
+            if not first and '"content":"' in line and '"content":""' not in line:
+                first = time.perf_counter() - started
+    return first
+
+
+async def run_benchmark(config: BenchConfig) -> BenchResult:
+    """Starts the server and a direct engine on the same model, and measures both."""
+    model = tiny_model_folder(MODEL_CACHE)
+    result = BenchResult()
+    with tempfile.TemporaryDirectory(prefix="bench-model-server-") as scratch:
+        settings = PlatformSettings(kafka_bootstrap=config.bootstrap, data_dir=Path(scratch) / "keys")
+        key = await publish_api_key(settings, "bench")
+        engine = await TransformersEngine.start(str(model), max_batch_size=32)
+        chat_prompt = engine.tokenizer.render_chat([{"role": "user", "content": PROMPT}])
+        try:
+            with running_server(model, config.bootstrap, Path(scratch) / "server") as url:
+                headers = {"Authorization": f"Bearer {key}"}
+                async with httpx.AsyncClient(base_url=url, headers=headers, timeout=60) as http:
+                    for _ in range(20):  # warm both paths
+                        await _over_http(http, config.max_tokens)
+                        await _direct(engine, chat_prompt, config.max_tokens)
+                    for _ in range(config.requests):
+                        result.http.append(await _over_http(http, config.max_tokens))
+                        result.direct.append((await _direct(engine, chat_prompt, config.max_tokens))[0])
+                    for concurrency in config.concurrency:
+                        for _ in range(config.stream_rounds):
+                            http_ttft = await asyncio.gather(
+                                *(_ttft_over_http(http, config.stream_tokens) for _ in range(concurrency))
+                            )
+                            result.ttft_http.setdefault(concurrency, []).extend(http_ttft)
+                            direct = await asyncio.gather(
+                                *(_direct(engine, chat_prompt, config.stream_tokens) for _ in range(concurrency))
+                            )
+                            result.ttft_direct.setdefault(concurrency, []).extend(first for _, first in direct)
+        finally:
+            await engine.close()
+    return result
+
+
+def render(result: BenchResult, config: BenchConfig) -> str:
+    """The benchmark's table."""
+    http_p50, direct_p50 = percentile(result.http, 50) * 1e3, percentile(result.direct, 50) * 1e3
+    overhead = http_p50 - direct_p50
+    rows = [
+        ("figure", "direct engine", "HTTP gateway", "overhead", "goal", "verdict"),
+        (
+            "request p50 (ms)",
+            f"{direct_p50:.2f}",
+            f"{http_p50:.2f}",
+            f"{overhead:+.2f} ms",
+            f"<= {OVERHEAD_GOAL_MS:g} ms",
+            verdict(overhead <= OVERHEAD_GOAL_MS),
+        ),
+        (
+            "request p99 (ms)",
+            f"{percentile(result.direct, 99) * 1e3:.2f}",
+            f"{percentile(result.http, 99) * 1e3:.2f}",
+            f"{(percentile(result.http, 99) - percentile(result.direct, 99)) * 1e3:+.2f} ms",
+            "-",
+            "-",
+        ),
+    ]
+    for concurrency in config.concurrency:
+        direct, http = result.ttft_direct[concurrency], result.ttft_http[concurrency]
+        rows.extend(
+            (
+                f"stream TTFT p{q} at {concurrency} concurrent (ms)",
+                f"{percentile(direct, q) * 1e3:.2f}",
+                f"{percentile(http, q) * 1e3:.2f}",
+                f"{(percentile(http, q) - percentile(direct, q)) * 1e3:+.2f} ms",
+                "-",
+                "-",
+            )
+            for q in (50, 99)
+        )
+    header = (
+        f"model server on the tiny model, transformers engine, 2 CPU cores shared (noisy): {config.requests} "
+        f"sequential chat requests of {config.max_tokens} greedy tokens, interleaved with the same request to "
+        f"the engine directly; TTFT over {config.stream_rounds} rounds of {config.stream_tokens}-token streams"
+    )
+    return table(header, rows)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Parses the arguments, runs the benchmark and prints the table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=BenchConfig.requests)
+    parser.add_argument("--stream-rounds", type=int, default=BenchConfig.stream_rounds)
+    args = parser.parse_args(argv)
+    with bench_broker() as bootstrap:
+        config = BenchConfig(bootstrap, requests=args.requests, stream_rounds=args.stream_rounds)
+        result = asyncio.run(run_benchmark(config))
+    print(render(result, config))
+
+
+if __name__ == "__main__":
+    main()
