@@ -27,14 +27,14 @@ from pathlib import Path
 
 import numpy as np
 
+from llmops_common.embedding.model_files import DEFAULT_EMBEDDING_MODEL, load_tokenizer, locate_model
+from llmops_common.embedding.sentence_embedder import SentenceTransformerEmbedder, Vectors
 from llmops_common.settings import PlatformSettings
 from services.rag_retriever.chunking import Chunker
 from services.rag_retriever.config import EmbeddedEngine, RetrieverConfig
-from services.rag_retriever.embedding import SentenceTransformerEmbedder, Vectors
 from services.rag_retriever.engines.opening import open_engine
 from services.rag_retriever.engines.protocol import CollectionSpec, SearchMode, StoredChunk, VectorEngine
 from services.rag_retriever.index import ChunkIndex, chunk_payload
-from services.rag_retriever.model_files import DEFAULT_EMBEDDING_MODEL, load_tokenizer, locate_model
 from services.rag_retriever.retriever import DocumentText, Retriever, open_retriever
 from services.rag_retriever.sparse import Bm25Encoder, SparseVector
 from tests.bench.report import percentile, table, verdict
