@@ -39,7 +39,8 @@ def _gaussian_kernel(pooled: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]
     distances = np.maximum(squared_norms[:, None] + squared_norms[None, :] - 2.0 * pooled @ pooled.T, 0.0)
     off_diagonal = distances[np.triu_indices_from(distances, k=1)]
     bandwidth = float(np.median(off_diagonal)) if off_diagonal.size else 1.0
-    return np.exp(-distances / (bandwidth if bandwidth > 0 else 1.0))
+    kernel: npt.NDArray[np.float64] = np.exp(-distances / (bandwidth if bandwidth > 0 else 1.0))
+    return kernel
 
 
 def _mmd2(kernel: npt.NDArray[np.float64], in_first: npt.NDArray[np.bool_]) -> float:
