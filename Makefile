@@ -19,6 +19,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python -m tests.bench.bench_prompts
 	$(BIN)/python -m tests.bench.bench_ingestion
 	$(BIN)/python -m tests.bench.bench_vector_search
+	$(BIN)/python -m tests.bench.bench_monitor_ingest
 
 schemas: $(VENV)/.installed-dev
 	$(BIN)/python -m llmops_common.contracts write

@@ -17,15 +17,16 @@ import asyncio
 import logging
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from aiokafka import TopicPartition
 from prometheus_client import CollectorRegistry, Counter
 
 from llmops_common.errors import InvalidEventError
+from llmops_common.events import Event
 from llmops_common.kafka.batch_consumer import Record
-from llmops_common.kafka.envelope import decode_event, decode_headers, parse_envelope
+from llmops_common.kafka.envelope import Envelope, decode_event, decode_headers, parse_envelope
 from llmops_common.storage.errors import TelemetryQueryError
 from llmops_common.storage.telemetry import TelemetryStore
 
@@ -37,20 +38,39 @@ DeadLetter = Callable[[Record, BaseException], Awaitable[None]]
 """Sends a record that cannot be stored to the dead-letter topic, with the reason."""
 
 
-@dataclass
+@dataclass(slots=True)
 class _Row:
     record: Record
+    partition: TopicPartition
     event_id: str
     event_time: datetime
     line: bytes
-
-    @property
-    def partition(self) -> TopicPartition:
-        return TopicPartition(self.record.topic, self.record.partition)
+    unbuilt: tuple[TableRoute, Envelope, Event] | None = None
+    """For a blocking route: what `line` is built from, at write time."""
 
     @property
     def offset(self) -> int:
         return int(self.record.offset)
+
+
+@dataclass
+class PreparedBatch:
+    """Records ready to write: rows by table, and the records to dead-letter with their reasons."""
+
+    rows: defaultdict[str, list[_Row]] = field(default_factory=lambda: defaultdict(list))
+    invalid: list[tuple[Record, InvalidEventError]] = field(default_factory=list)
+
+    @classmethod
+    def merged(cls, parts: Sequence[PreparedBatch]) -> PreparedBatch:
+        """One batch holding every part's rows and invalid records, in order."""
+        if len(parts) == 1:
+            return parts[0]
+        whole = cls()
+        for part in parts:
+            for table, rows in part.rows.items():
+                whole.rows[table].extend(rows)
+            whole.invalid.extend(part.invalid)
+        return whole
 
 
 @dataclass(frozen=True)
@@ -90,40 +110,59 @@ class TelemetrySink:
         self._dead_letter = dead_letter
         self._metrics = metrics
         self._replaying: set[TopicPartition] = set()
+        self._blocking_tables = {route.table for route in routes.values() if route.blocking}
 
     def partitions_assigned(self, partitions: Sequence[TopicPartition]) -> None:
         """These partitions restart at their last commit: check their next records against the store."""
         self._replaying.update(partitions)
 
-    async def handle(self, records: Sequence[Record]) -> None:
-        """Decodes, dead-letters the invalid, and inserts the rest, one insert per table."""
-        batches: dict[str, list[_Row]] = defaultdict(list)
-        invalid: list[tuple[Record, InvalidEventError]] = []
+    def prepare(self, records: Sequence[Record]) -> PreparedBatch:
+        """Decodes and validates each record and builds its row; invalid records are set aside."""
+        batch = PreparedBatch()
+        if not records:
+            return batch
+        # A poll returns the records of one partition at a time.
+        partition = TopicPartition(records[0].topic, records[0].partition)
+        route = self._routes[partition.topic]
+        rows = batch.rows[route.table]
         for record in records:
             if record.value is None:
                 continue  # a tombstone on a compacted topic deletes a key; it is no telemetry
-            route = self._routes[record.topic]
             try:
-                envelope = parse_envelope(decode_headers(record.headers))
+                headers = decode_headers(record.headers)
+                envelope = parse_envelope(headers)
                 event = decode_event(envelope, record.value, route.accepted)
             except InvalidEventError as error:
-                invalid.append((record, error))
+                batch.invalid.append((record, error))
                 continue
-            row = _Row(
-                record,
-                envelope.id,
-                envelope.time,
-                route.row_line(envelope, event, record.value),
-            )
-            batches[route.table].append(row)
-        for table, rows in batches.items():
-            await self._insert(table, rows)
-        for bad_record, reason in invalid:
-            await self._send_to_dead_letter(bad_record, reason)
+            if route.blocking:
+                rows.append(_Row(record, partition, envelope.id, envelope.time, b"", (route, envelope, event)))
+            else:
+                rows.append(_Row(record, partition, envelope.id, envelope.time, route.row_line(envelope, event)))
+        return batch
+
+    async def write(self, parts: list[PreparedBatch]) -> None:
+        """Inserts the rows, one insert per table, then dead-letters the invalid records.
+
+        The parts are merged in place, and what went through is taken off, so a retried write resumes
+        where this one stopped, with the same rows (and so the same deduplication token) per table.
+        """
+        parts[:] = [PreparedBatch.merged(parts)]
+        batch = parts[0]
+        while batch.rows:
+            table = next(iter(batch.rows))
+            if self._replaying:
+                batch.rows[table] = await self._unstored(table, batch.rows[table])
+            if table in self._blocking_tables:
+                await asyncio.to_thread(_build_blocking_lines, batch.rows[table])
+            await self._insert(table, batch.rows[table])
+            del batch.rows[table]
+        while batch.invalid:
+            record, error = batch.invalid[0]
+            await self._send_to_dead_letter(record, error)
+            batch.invalid.pop(0)
 
     async def _insert(self, table: str, rows: list[_Row]) -> None:
-        if self._replaying:
-            rows = await self._unstored(table, rows)
         if not rows:
             return
         body = b"".join(row.line for row in rows)
@@ -196,12 +235,22 @@ class TelemetrySink:
                 self._replaying.discard(partition)
 
 
-def deduplication_token(rows: Sequence[_Row]) -> str:
-    """`topic:partition:first-last` for each partition among `rows`, joined: the same records, the same token."""
-    ranges: dict[TopicPartition, tuple[int, int]] = {}
+def _build_blocking_lines(rows: list[_Row]) -> None:
     for row in rows:
-        low, high = ranges.get(row.partition, (row.offset, row.offset))
-        ranges[row.partition] = (min(low, row.offset), max(high, row.offset))
-    return ";".join(
-        f"{p.topic}:{p.partition}:{low}-{high}" for p, (low, high) in sorted(ranges.items(), key=lambda item: item[0])
-    )
+        if row.unbuilt is not None:
+            route, envelope, event = row.unbuilt
+            row.line, row.unbuilt = route.row_line(envelope, event), None
+
+
+def deduplication_token(rows: Sequence[_Row]) -> str:
+    """`topic:partition:first-last` for each partition among `rows`, and the row count: the same records,
+    the same token. Rows of a partition are in offset order, as polled."""
+    ranges: dict[TopicPartition, list[int]] = {}
+    for row in rows:
+        bounds = ranges.get(row.partition)
+        if bounds is None:
+            ranges[row.partition] = [row.record.offset, row.record.offset]
+        else:
+            bounds[1] = row.record.offset
+    parts = sorted(f"{p.topic}:{p.partition}:{low}-{high}" for p, (low, high) in ranges.items())
+    return ";".join(parts) + f"#{len(rows)}"

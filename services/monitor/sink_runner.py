@@ -18,7 +18,7 @@ from llmops_common.settings import PlatformSettings
 from llmops_common.storage.artifacts import ArtifactStore
 from llmops_common.storage.telemetry import TelemetryStore
 
-from .sink import SinkMetrics, TelemetrySink
+from .sink import PreparedBatch, SinkMetrics, TelemetrySink
 from .telemetry_rows import ProfileReader, TableRoute
 
 log = logging.getLogger(__name__)
@@ -55,7 +55,7 @@ async def running_sink(
     registry: CollectorRegistry,
     limits: BatchLimits,
     group_id: str = SINK_GROUP,
-) -> AsyncIterator[BatchConsumer]:
+) -> AsyncIterator[BatchConsumer[PreparedBatch]]:
     """Consumes `routes`' topics into `store` until the block ends; yields the consumer (for readiness)."""
 
     async def dead_letter(record: Record, error: BaseException) -> None:

@@ -1,12 +1,15 @@
 """How each telemetry event becomes one JSONEachRow line of its ClickHouse table (see infra/clickhouse).
 
-Events whose fields are exactly their table's columns pass their validated JSON body through, with the
-envelope's id and time put in front: no re-serialising on the hot path. The others are flattened.
+Events whose fields are exactly their table's columns are written as the validated model's own JSON, with
+the envelope's id and time put in front. The model is serialised again rather than the record's body
+passed through: a body may repeat a key, which pydantic reads as the last value and ClickHouse as the
+first, so only the model's JSON says exactly what was validated. The other events are flattened.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -25,7 +28,7 @@ from llmops_common.events import (
     TrainingCompletedV1,
 )
 from llmops_common.kafka.envelope import Envelope
-from llmops_common.storage.clickhouse_text import clickhouse_datetime, json_each_row
+from llmops_common.storage.clickhouse_text import json_each_row
 from llmops_common.topics import (
     ALERTS,
     DATA_DATASETS,
@@ -36,8 +39,8 @@ from llmops_common.topics import (
     TRAINING_COMPLETED,
 )
 
-RowLine = Callable[[Envelope, Event, bytes], bytes]
-"""The table row of a validated event, from its envelope, its model and its raw JSON body."""
+RowLine = Callable[[Envelope, Event], bytes]
+"""The table row of a validated event, from its envelope and its model, as one JSONEachRow line."""
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,8 @@ class TableRoute:
     table: str
     events: tuple[type[Event], ...]
     row_line: RowLine
+    blocking: bool = False
+    """The mapping reads the artifact store, so rows are built in a worker thread, not on the event loop."""
 
     @property
     def accepted(self) -> dict[str, type[Event]]:
@@ -54,28 +59,31 @@ class TableRoute:
         return {model.event_type: model for model in self.events}
 
 
+_PLAIN_ID = re.compile(r"[A-Za-z0-9_.:-]*")
+"""Ids that need no JSON escaping, as the platform's (UUIDs) are; others go through json.dumps."""
+
+
 def _envelope_prefix(envelope: Envelope) -> bytes:
-    return b'{"event_id":%s,"event_time":"%s"' % (
-        json.dumps(envelope.id).encode(),
-        clickhouse_datetime(envelope.time).encode(),
-    )
+    # ISO 8601 with its offset: the store reads times best-effort, and this is cheaper than reformatting.
+    event_id = f'"{envelope.id}"' if _PLAIN_ID.fullmatch(envelope.id) else json.dumps(envelope.id)
+    return f'{{"event_id":{event_id},"event_time":"{envelope.time.isoformat()}"'.encode()
 
 
-def body_with_envelope(envelope: Envelope, _: Event, body: bytes) -> bytes:
-    """The event's own JSON object with `event_id` and `event_time` added, as one line.
+def model_with_envelope(envelope: Envelope, event: Event) -> bytes:
+    """The event's JSON object, with `event_id` and `event_time` in front, as one line.
 
-    Only for a body that validated as a closed model, so it is one JSON object without those keys.
+    Pydantic's compact JSON has no line breaks, and a closed model has no `event_id` or `event_time`.
     """
-    inner = body.strip()[1:].lstrip()
-    separator = b"" if inner.startswith(b"}") else b","
-    return _envelope_prefix(envelope) + separator + inner.replace(b"\n", b" ") + b"\n"
+    body: bytes = type(event).__pydantic_serializer__.to_json(event)
+    separator = b"" if body == b"{}" else b","
+    return _envelope_prefix(envelope) + separator + body[1:] + b"\n"
 
 
 def _with_envelope(envelope: Envelope, row: Mapping[str, object]) -> bytes:
     return json_each_row([{"event_id": envelope.id, "event_time": envelope.time, **row}])
 
 
-def training_row(envelope: Envelope, event: Event, _: bytes) -> bytes:
+def training_row(envelope: Envelope, event: Event) -> bytes:
     """A training_completed row: the adapter's claim check flattened."""
     assert isinstance(event, TrainingCompletedV1)  # noqa: S101 - the route accepts only this type
     row = event.model_dump(mode="json", exclude={"adapter"})
@@ -92,7 +100,7 @@ _LIFECYCLE_ACTIONS: dict[type[Event], str] = {
 }
 
 
-def lifecycle_row(envelope: Envelope, event: Event, _: bytes) -> bytes:
+def lifecycle_row(envelope: Envelope, event: Event) -> bytes:
     """A model_lifecycle row: one shape for promotions, canaries, rollbacks and retirements."""
     row: dict[str, object] = {
         "action": _LIFECYCLE_ACTIONS[type(event)],
@@ -115,7 +123,7 @@ def lifecycle_row(envelope: Envelope, event: Event, _: bytes) -> bytes:
     return _with_envelope(envelope, row)
 
 
-def alert_row(envelope: Envelope, event: Event, _: bytes) -> bytes:
+def alert_row(envelope: Envelope, event: Event) -> bytes:
     """An alerts row: the scope and the windows flattened; state says fired or resolved."""
     assert isinstance(event, AlertFiredV1 | AlertResolvedV1)  # noqa: S101 - the route accepts only these
     reference = event.reference_window
@@ -147,7 +155,7 @@ ProfileReader = Callable[[DatasetSealedV1], str]
 def dataset_row(read_profile: ProfileReader) -> RowLine:
     """A dataset_profiles row maker: the event's counts, and the profile document as JSON text."""
 
-    def row_line(envelope: Envelope, event: Event, _: bytes) -> bytes:
+    def row_line(envelope: Envelope, event: Event) -> bytes:
         assert isinstance(event, DatasetSealedV1)  # noqa: S101 - the route accepts only this type
         return _with_envelope(
             envelope,
@@ -173,11 +181,13 @@ def dataset_row(read_profile: ProfileReader) -> RowLine:
 def telemetry_routes(read_profile: ProfileReader) -> dict[str, TableRoute]:
     """The catalog topics the monitor sinks, by name, and the table each goes to."""
     return {
-        INFERENCE_COMPLETED.name: TableRoute("inference_completed", (InferenceCompletedV1,), body_with_envelope),
-        FEEDBACK.name: TableRoute("feedback", (FeedbackSubmittedV1,), body_with_envelope),
-        EVAL_COMPLETED.name: TableRoute("eval_completed", (EvalCompletedV1,), body_with_envelope),
+        INFERENCE_COMPLETED.name: TableRoute("inference_completed", (InferenceCompletedV1,), model_with_envelope),
+        FEEDBACK.name: TableRoute("feedback", (FeedbackSubmittedV1,), model_with_envelope),
+        EVAL_COMPLETED.name: TableRoute("eval_completed", (EvalCompletedV1,), model_with_envelope),
         TRAINING_COMPLETED.name: TableRoute("training_completed", (TrainingCompletedV1,), training_row),
         MODELS_LIFECYCLE.name: TableRoute("model_lifecycle", tuple(_LIFECYCLE_ACTIONS), lifecycle_row),
-        DATA_DATASETS.name: TableRoute("dataset_profiles", (DatasetSealedV1,), dataset_row(read_profile)),
+        DATA_DATASETS.name: TableRoute(
+            "dataset_profiles", (DatasetSealedV1,), dataset_row(read_profile), blocking=True
+        ),
         ALERTS.name: TableRoute("alerts", (AlertFiredV1, AlertResolvedV1), alert_row),
     }

@@ -112,7 +112,7 @@ AUTH_KEYS = TopicSpec(
     "key_id",
     (ApiKeyIssuedV1, ApiKeyRevokedV1),
     ("cli",),
-    ("model_server", "prompt_registry", "feedback_collector", "ingestion"),
+    ("model_server", "prompt_registry", "feedback_collector", "ingestion", "monitor"),
     cleanup_policy="compact",
 )
 TRAINING_REQUESTS = TopicSpec(

@@ -20,6 +20,7 @@ from llmops_common.kafka.publisher import EventPublisher
 from llmops_common.settings import PlatformSettings
 from llmops_common.storage.artifacts import ArtifactStore, open_artifact_store
 from llmops_common.storage.telemetry import TelemetryStore, open_telemetry_store
+from services.monitor.sink import PreparedBatch
 from services.monitor.sink_runner import profile_reader, running_sink
 from services.monitor.telemetry_rows import TableRoute, telemetry_routes
 
@@ -85,7 +86,7 @@ def publisher(broker: KafkaBroker) -> EventPublisher:
     return EventPublisher(broker, "/monitor-test")
 
 
-SinkFactory = Callable[[str], AbstractAsyncContextManager[BatchConsumer]]
+SinkFactory = Callable[[str], AbstractAsyncContextManager[BatchConsumer[PreparedBatch]]]
 
 
 @pytest.fixture
@@ -95,7 +96,7 @@ async def sink(
     """Runs the sink over the test's topics in a consumer group the caller names."""
     broker = build_broker(settings, client_id="monitor-sink-test")
 
-    def start(group: str) -> AbstractAsyncContextManager[BatchConsumer]:
+    def start(group: str) -> AbstractAsyncContextManager[BatchConsumer[PreparedBatch]]:
         return running_sink(
             settings,
             telemetry,

@@ -19,7 +19,12 @@ def test_monitor_reports_clickhouse_and_applies_migrations(kafka_bootstrap: str,
     with TestClient(create_monitor_app(settings)) as client:
         response = client.get("/readyz")
     assert response.status_code == 200
-    assert response.json()["checks"] == {"kafka": "ok", "clickhouse": "ok"}
+    assert response.json()["checks"] == {
+        "kafka": "ok",
+        "clickhouse": "ok",
+        "replica:llmops.auth.keys": "ok",
+        "telemetry_sink": "ok",
+    }
     # Closed at stop: the folder opens again, with the migrations recorded.
     store = open_telemetry_store(settings, settings.state_dir, migrate=False)
     try:

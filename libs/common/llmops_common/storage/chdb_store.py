@@ -75,8 +75,16 @@ class ChdbTelemetryStore:
         for name, value in SESSION_SETTINGS.items():
             self.command(f"SET {name} = {parameter_text(value, nested=True)}")
 
-    def _run(self, sql: str, parameters: Mapping[str, object] | None, fmt: str = "JSONEachRow") -> bytes:
+    def _run(
+        self,
+        sql: str,
+        parameters: Mapping[str, object] | None,
+        fmt: str = "JSONEachRow",
+        *,
+        text_parameters: Mapping[str, str] | None = None,
+    ) -> bytes:
         params = {name: parameter_text(value) for name, value in (parameters or {}).items()}
+        params.update(text_parameters or {})
         with self._lock:
             if self._session is None:
                 raise StoreUnavailableError(f"the chdb store at {self.path} is closed")
@@ -114,9 +122,13 @@ class ChdbTelemetryStore:
             f"INSERT INTO {checked_table_name(table)} SETTINGS {settings} FORMAT JSONEachRow\n{body.decode()}", None
         )
 
-    def query_bytes(self, sql: str, fmt: str, parameters: Mapping[str, object] | None = None) -> bytes:
-        """Runs one query and returns its output in ClickHouse format `fmt` (Native, TabSeparated, ...)."""
-        return self._run(sql, parameters, fmt)
+    def query_bytes(self, sql: str, fmt: str, text_parameters: Mapping[str, str] | None = None) -> bytes:
+        """Runs one query and returns its output in ClickHouse format `fmt` (Native, TabSeparated, ...).
+
+        `text_parameters` are `{name:Type}` values already in the text form a server's HTTP
+        interface receives (`param_name=...`), passed on as they are. A FORMAT clause wins over `fmt`.
+        """
+        return self._run(sql, None, fmt, text_parameters=text_parameters)
 
     def ping(self) -> bool:
         """Whether the embedded server answers `SELECT 1`."""

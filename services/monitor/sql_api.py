@@ -1,0 +1,122 @@
+"""Ops access to the embedded store, over enough of ClickHouse's HTTP interface for `clickhouse-connect`.
+
+`GET /ping`, and `GET` or `POST /` with the query in the `query` parameter and/or the body, bound
+`param_<name>` parameters and `default_format`, as a ClickHouse server takes them. Only one read-only
+SELECT runs (see `readonly_sql`), within the monitor's limits; the caller authenticates with an admin
+API key, as the password of HTTP basic auth (what a `http://user:KEY@host:port` DSN sends) or as a
+bearer token (clickhouse-connect's `access_token`). Other settings the client sends are ignored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import json
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import PlainTextResponse
+
+from llmops_common.auth.keyring import Principal
+from llmops_common.errors import ForbiddenError, PermanentError, UnauthorizedError
+from llmops_common.storage.errors import TelemetryQueryError
+
+from .readonly_sql import SqlLimits, read_only_query
+
+router = APIRouter(tags=["clickhouse"])
+
+DEFAULT_FORMAT = "TabSeparated"
+MAX_QUERY_BYTES = 256 * 1024
+_CONTENT_TYPES = {
+    "JSON": "application/json",
+    "JSONEachRow": "application/x-ndjson",
+    "Native": "application/octet-stream",
+}
+
+
+class SqlFailedError(PermanentError):
+    """ClickHouse refused or stopped the query: a syntax error, a limit, read-only mode."""
+
+    status_code = 400
+    code = "sql_failed"
+
+
+class EmbeddedOnlyError(PermanentError):
+    """The monitor runs on a ClickHouse server, which ops users query directly."""
+
+    status_code = 404
+    code = "not_embedded"
+
+
+@router.get("/ping", response_class=PlainTextResponse)
+async def ping() -> str:
+    """What a ClickHouse server's `/ping` answers."""
+    return "Ok.\n"
+
+
+@router.api_route("/", methods=["GET", "POST"])
+async def clickhouse_query(request: Request) -> Response:
+    """Runs one read-only SELECT over the embedded store and returns its output in the asked format."""
+    deps = request.state.deps
+    principal = _admin(deps.keyring, request)
+    query_bytes = await request.body() if request.method == "POST" else b""
+    text = "\n".join(part for part in (request.query_params.get("query", ""), _text(query_bytes)) if part)
+    settings = deps.settings
+    limits = SqlLimits(settings.sql_max_result_rows, settings.sql_max_execution_seconds, settings.sql_max_memory_bytes)
+    query = read_only_query(text, limits)
+    fmt = query.output_format or request.query_params.get("default_format") or DEFAULT_FORMAT
+    parameters = {name[6:]: value for name, value in request.query_params.items() if name.startswith("param_")}
+    store = deps.telemetry
+    if not hasattr(store, "query_bytes"):
+        raise EmbeddedOnlyError("this monitor stores telemetry on a ClickHouse server: query that server directly")
+    try:
+        output: bytes = await asyncio.to_thread(store.query_bytes, query.sql, fmt, parameters)
+    except TelemetryQueryError as error:
+        raise SqlFailedError(error.message) from error
+    return Response(
+        output,
+        media_type=_CONTENT_TYPES.get(fmt, "text/plain; charset=UTF-8"),
+        headers={
+            "X-ClickHouse-Format": fmt,
+            "X-ClickHouse-Timezone": "UTC",
+            "X-ClickHouse-Server-Display-Name": "llmops-monitor",
+            "X-ClickHouse-Summary": json.dumps({"read_rows": "0", "result_rows": "0"}),
+            "X-ClickHouse-User": principal.key_id,
+        },
+    )
+
+
+def _text(body: bytes) -> str:
+    if len(body) > MAX_QUERY_BYTES:
+        raise SqlFailedError(f"the query is over {MAX_QUERY_BYTES} bytes")
+    try:
+        return body.decode()
+    except UnicodeDecodeError as error:
+        raise SqlFailedError("the query is not UTF-8") from error
+
+
+def _admin(keyring: Any, request: Request) -> Principal:
+    """The caller's principal, which must hold the admin role: the store holds every tenant's data."""
+    principal: Principal = keyring.authenticate(f"Bearer {_api_key(request)}")
+    if not principal.is_admin:
+        raise ForbiddenError("the SQL endpoint takes an admin API key")
+    return principal
+
+
+def _api_key(request: Request) -> str:
+    """The API key from basic auth (its password), a bearer token, or ClickHouse's `X-ClickHouse-Key`."""
+    authorization = request.headers.get("authorization", "")
+    scheme, _, credentials = authorization.partition(" ")
+    if scheme.lower() == "bearer" and credentials.strip():
+        return credentials.strip()
+    if scheme.lower() == "basic":
+        try:
+            _, _, password = base64.b64decode(credentials, validate=True).decode().partition(":")
+        except (binascii.Error, UnicodeDecodeError) as error:
+            raise UnauthorizedError("malformed basic credentials") from error
+        if password:
+            return password
+    if key := request.headers.get("x-clickhouse-key"):
+        return key
+    raise UnauthorizedError("send an admin API key as the basic-auth password or a bearer token")
