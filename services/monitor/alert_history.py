@@ -12,27 +12,27 @@ from .alert_tracker import AlertTracker, Severity
 
 LATEST_SQL = """
 SELECT
-    alert_id,
-    argMax(state, at) AS state,
-    argMaxIf(severity, at, state = 'fired') AS severity,
-    argMax(detector, at) AS detector,
-    argMax(tenant, at) AS tenant,
-    argMax(model_name, at) AS model_name,
-    argMax(adapter_version, at) AS adapter_version,
-    argMax(value, at) AS value,
-    argMax(threshold, at) AS threshold,
-    argMaxIf(message, at, state = 'fired') AS message,
-    argMaxIf(enforce, at, state = 'fired') AS enforce,
-    argMax(query_url, at) AS query_url,
-    argMax(current_start, at) AS current_start,
-    argMax(current_end, at) AS current_end,
-    minIf(at, state = 'fired') AS first_fired_at,
-    maxIf(at, state = 'fired') AS fired_at,
-    maxIf(at, state = 'resolved') AS resolved_at,
-    max(at) AS updated_at
-FROM alerts
-WHERE at >= {since:DateTime64(3)}
-GROUP BY alert_id
+    a.alert_id AS alert_id,
+    argMax(a.state, a.at) AS state,
+    argMaxIf(a.severity, a.at, a.state = 'fired') AS severity,
+    argMax(a.detector, a.at) AS detector,
+    argMax(a.tenant, a.at) AS tenant,
+    argMax(a.model_name, a.at) AS model_name,
+    argMax(a.adapter_version, a.at) AS adapter_version,
+    argMax(a.value, a.at) AS value,
+    argMax(a.threshold, a.at) AS threshold,
+    argMaxIf(a.message, a.at, a.state = 'fired') AS message,
+    argMaxIf(a.enforce, a.at, a.state = 'fired') AS enforce,
+    argMax(a.query_url, a.at) AS query_url,
+    argMax(a.current_start, a.at) AS current_start,
+    argMax(a.current_end, a.at) AS current_end,
+    minIf(a.at, a.state = 'fired') AS first_fired_at,
+    maxIf(a.at, a.state = 'fired') AS fired_at,
+    maxIf(a.at, a.state = 'resolved') AS resolved_at,
+    max(a.at) AS updated_at
+FROM alerts AS a
+WHERE a.at >= {since:DateTime64(3)}
+GROUP BY a.alert_id
 """
 
 

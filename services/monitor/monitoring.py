@@ -5,8 +5,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import numpy.typing as npt
 
 from llmops_common.embedding.model_files import EmbeddingModelError, locate_model
 from llmops_common.embedding.sentence_embedder import SentenceTransformerEmbedder
@@ -43,16 +46,27 @@ def build_detection_run(store: TelemetryStore, settings: Settings, embedder: Tex
     return DetectionRun(store, settings.detection, detectors, CostDetector(settings.cost))
 
 
-def load_embedder(settings: Settings) -> TextEmbedder | None:
-    """The embedding model for prompt drift, or None (logged) when it is not installed."""
-    if not settings.embedding_drift.enabled:
-        return None
-    try:
-        # One thread: the detectors embed a few hundred prompts a run, and the sink needs the other cores.
-        return SentenceTransformerEmbedder.load(locate_model(settings.embedding_drift.model), threads=1)
-    except EmbeddingModelError as error:
-        log.warning("embedding drift is off: %s", error.message)
-        return None
+class LazyEmbedder:
+    """The embedding model, loaded on the first detector run that needs it (a worker thread), not at start:
+    loading takes seconds. A model that cannot be loaded turns embedding drift off, logged once."""
+
+    def __init__(self, model: str) -> None:
+        self._model = model
+        self._embedder: SentenceTransformerEmbedder | None = None
+        self._failed = False
+
+    def embed_documents(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
+        """One unit vector per text; no rows when the model is unavailable."""
+        if self._embedder is None and not self._failed:
+            try:
+                # One thread: a run embeds a few hundred prompts, and the sink needs the other cores.
+                self._embedder = SentenceTransformerEmbedder.load(locate_model(self._model), threads=1)
+            except EmbeddingModelError as error:
+                log.warning("embedding drift is off: %s", error.message)
+                self._failed = True
+        if self._embedder is None:
+            return np.zeros((0, 0), dtype=np.float32)
+        return self._embedder.embed_documents(texts)
 
 
 def utc_now() -> datetime:
@@ -65,7 +79,7 @@ async def running_alerting(
     runtime: ServiceRuntime, settings: Settings, store: TelemetryStore, clock: Clock = utc_now
 ) -> AsyncIterator[Alerting]:
     """Builds the alerting from the settings, restores open alerts, and runs it on its schedule."""
-    embedder = await asyncio.to_thread(load_embedder, settings)
+    embedder = LazyEmbedder(settings.embedding_drift.model) if settings.embedding_drift.enabled else None
     tracker = AlertTracker(settings.detection)
     opened = await asyncio.to_thread(restore_tracker, store, tracker, clock() - HISTORY_RESTORED)
     log.info("alerting starts with %d open alert(s)", opened)

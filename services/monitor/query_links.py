@@ -10,8 +10,8 @@ from llmops_common.storage.clickhouse_text import parameter_text
 
 from .measurements import Query
 
-SQL_PATH = "/clickhouse/"
-"""The monitor's read-only SQL endpoint."""
+SQL_PATH = "/"
+"""The monitor's read-only SQL endpoint: the root, as in ClickHouse's own HTTP interface."""
 
 
 def query_url(base_url: str, query: Query) -> str:

@@ -9,6 +9,7 @@ import typer
 from .ingest import ingest
 from .keys import keys_app
 from .prompts import prompts_app
+from .report import report
 from .status import status
 from .topics import topics
 from .up import up
@@ -27,6 +28,7 @@ app.command()(up)
 app.command()(status)
 app.command()(topics)
 app.command()(ingest)
+app.command()(report)
 app.add_typer(prompts_app, name="prompts")
 app.add_typer(keys_app, name="keys")
 

@@ -96,7 +96,7 @@ async def test_a_shifted_burst_raises_input_and_embedding_drift_then_resolves(
     assert psi["scope"] == {"tenant": None, "model_name": MODEL, "adapter_version": "v1"}
     assert psi["value"] > psi["threshold"] == 0.2
     assert psi["reference_window"]["start"].startswith(hour_start(8).isoformat()[:19])
-    assert str(psi["query_url"]).startswith("http://monitor.test/clickhouse/?query=SELECT")
+    assert str(psi["query_url"]).startswith("http://monitor.test/?query=SELECT")
 
     # The same burst measured again an hour later makes no second alert: one incident, one event.
     assert await alerting.run_once(burst_start + HOUR + HOUR / 60) == []
