@@ -4,7 +4,7 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-PLATFORM_EXTRAS := telemetry,vectors,s3,local,ingest,rag
+PLATFORM_EXTRAS := telemetry,vectors,s3,local,ingest,rag,monitor
 
 .PHONY: up test bench schemas lint install clean
 
@@ -20,6 +20,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python -m tests.bench.bench_ingestion
 	$(BIN)/python -m tests.bench.bench_vector_search
 	$(BIN)/python -m tests.bench.bench_monitor_ingest
+	$(BIN)/python -m tests.bench.bench_detectors
 
 schemas: $(VENV)/.installed-dev
 	$(BIN)/python -m llmops_common.contracts write
