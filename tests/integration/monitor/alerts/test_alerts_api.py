@@ -3,15 +3,12 @@ chDB: alert events published on `llmops.alerts` come back from the API, scoped t
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from typer.testing import CliRunner
 
 from llmops_common.cli.main import app as cli
@@ -25,6 +22,7 @@ from services.monitor.detector_settings import DetectionSettings, EmbeddingDrift
 from services.monitor.settings import Settings
 from tests.support.prompt_registry import publish_api_key
 from tests.support.topic_reader import eventually
+from tests.support.uvicorn_thread import serving
 
 
 @pytest.fixture
@@ -45,27 +43,8 @@ def monitor_url(settings: PlatformSettings, tmp_path: Path, keys: dict[str, str]
         detection=DetectionSettings(interval_seconds=3600),
         embedding_drift=EmbeddingDriftSettings(enabled=False),
     )
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(monitor_settings), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while not _ready(url):
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise AssertionError("the monitor did not become ready")
-        time.sleep(0.1)
-    yield url
-    server.should_exit = True
-    thread.join(timeout=30)
-
-
-def _ready(url: str) -> bool:
-    try:
-        return httpx.get(f"{url}/readyz", timeout=1).status_code == 200
-    except httpx.TransportError:
-        return False
+    with serving(create_app(monitor_settings), port, "monitor") as url:
+        yield url
 
 
 def fired(alert_id: str, tenant: str | None, model: str, at: datetime) -> AlertFiredV1:
