@@ -38,6 +38,6 @@ class BudgetExceededV1(_BudgetEvent):
 
 
 class BudgetResetV1(_BudgetEvent):
-    """The budget window that blocked the tenant has ended (or the spend is under budget again)."""
+    """The tenant is under this budget again: a new window began (the window fields name it)."""
 
     event_type = "llmops.budget.reset.v1"
