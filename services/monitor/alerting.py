@@ -40,6 +40,7 @@ class Alerting:
         self._query_base_url = query_base_url
         self._webhook = webhook
         self._lock = asyncio.Lock()
+        self._deliveries: set[asyncio.Task[bool]] = set()
 
     async def run_once(self, now: datetime) -> list[Transition]:
         """Measures at `now`, publishes what fired or resolved, and returns those transitions."""
@@ -51,8 +52,19 @@ class Alerting:
                 for event in transition_events(transition, now, link):
                     await self._publish(event)
                     if self._webhook is not None and isinstance(event, AlertFiredV1 | AlertResolvedV1):
-                        await self._webhook.post(event)
+                        self._deliver(self._webhook, event)
             return transitions
+
+    def _deliver(self, webhook: SlackWebhook, event: AlertFiredV1 | AlertResolvedV1) -> None:
+        # In the background: a slow or down hook, with its retries, must not hold up the next detector run.
+        task = asyncio.create_task(webhook.post(event))
+        self._deliveries.add(task)
+        task.add_done_callback(self._deliveries.discard)
+
+    async def drain(self, timeout: float) -> None:
+        """Waits up to `timeout` seconds for webhook posts still under way (at shutdown)."""
+        if self._deliveries:
+            await asyncio.wait(self._deliveries, timeout=timeout)
 
 
 async def run_on_schedule(

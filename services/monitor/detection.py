@@ -4,7 +4,9 @@ one moment, each figure also written to `detector_measurements` for the dashboar
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 from typing import Protocol
 
 from llmops_common.storage.errors import TelemetryQueryError
@@ -68,7 +70,7 @@ class DetectionRun:
         measurements: list[Measurement] = []
         for target in model_targets(self._store, now, self._settings):
             for detector in self._model_detectors:
-                measurements += self._guarded(detector.name, lambda d=detector, t=target: d.measure(self._store, t))
+                measurements += self._guarded(detector.name, partial(detector.measure, self._store, target))
         if self._cost is not None:
             cost = self._cost
             measurements += self._guarded(cost.name, lambda: cost.measure(self._store, now))
@@ -77,10 +79,9 @@ class DetectionRun:
         return measurements
 
     @staticmethod
-    def _guarded(name: str, measure: object) -> list[Measurement]:
+    def _guarded(name: str, measure: Callable[[], list[Measurement]]) -> list[Measurement]:
         try:
-            result: list[Measurement] = measure()  # type: ignore[operator]
+            return measure()
         except TelemetryQueryError as error:
             log.warning("detector %s failed: %s", name, error.message)
             return []
-        return result

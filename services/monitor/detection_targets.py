@@ -73,7 +73,8 @@ class ModelTarget:
 
 def reference_window(current: Window, promoted_at: datetime | None, settings: DetectionSettings) -> Window | None:
     """The configured baseline; else the reference length from the last promotion, ending no later than
-    the current window starts; else the same length right before the current window."""
+    the current window starts; else the same length before the current window, ending at the start of
+    its hour, so that the reference stays put (and cached) for an hour rather than moving every run."""
     baseline = settings.baseline()
     if baseline is not None:
         return Window(*baseline)
@@ -81,7 +82,8 @@ def reference_window(current: Window, promoted_at: datetime | None, settings: De
     if promoted_at is not None:
         end = min(promoted_at + length, current.start)
         return Window(promoted_at, end) if end > promoted_at else None
-    return Window(current.start - length, current.start)
+    end = current.start.replace(minute=0, second=0, microsecond=0)
+    return Window(end - length, end)
 
 
 def model_targets(store: TelemetryStore, now: datetime, settings: DetectionSettings) -> list[ModelTarget]:

@@ -102,4 +102,5 @@ async def running_alerting(
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         if webhook is not None:
+            await alerting.drain(timeout=settings.alert_webhook.timeout_seconds)
             await webhook.close()

@@ -20,6 +20,7 @@ from services.monitor.detector_settings import DetectionSettings
 from services.monitor.monitoring import build_detection_run
 from services.monitor.settings import Settings
 from services.monitor.telemetry_rows import TableRoute
+from services.monitor.webhook import SlackWebhook
 from tests.integration.monitor.conftest import topic_of
 from tests.support.synthetic_traffic import publish_at
 from tests.support.topic_reader import eventually_async
@@ -62,7 +63,9 @@ class MonitorHarness:
             return self.budgets_topic
         return topic_of(self.routes, "alerts")
 
-    def alerting(self, monitor: Settings, embedder: object | None = None) -> Alerting:
+    def alerting(
+        self, monitor: Settings, embedder: object | None = None, webhook: SlackWebhook | None = None
+    ) -> Alerting:
         """The monitor's alerting over this store, publishing to the test's topics."""
         publisher = EventPublisher(self.broker, "monitor")
 
@@ -70,7 +73,9 @@ class MonitorHarness:
             await publisher.publish(event, topic=self.topic_for(event))
 
         run = build_detection_run(self.store, monitor, embedder)  # type: ignore[arg-type]
-        return Alerting(run, AlertTracker(monitor.detection), publish, query_base_url="http://monitor.test")
+        return Alerting(
+            run, AlertTracker(monitor.detection), publish, query_base_url="http://monitor.test", webhook=webhook
+        )
 
 
 def monitor_settings(settings: PlatformSettings, **groups: object) -> Settings:

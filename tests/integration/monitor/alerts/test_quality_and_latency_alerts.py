@@ -5,12 +5,17 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
+from collections.abc import Iterator
 from datetime import datetime
 
+import pytest
+
 from llmops_common.events import Event, FeedbackSubmittedV1, ModelPromotedV1
-from services.monitor.detector_settings import LatencySettings
+from services.monitor.detector_settings import LatencySettings, WebhookSettings
+from services.monitor.webhook import SlackWebhook
 from tests.integration.monitor.alerts.harness import HOUR, MonitorHarness, hour_start, monitor_settings
 from tests.support.synthetic_traffic import STABLE, spread, window_traffic
+from tests.support.webhook_server import Hook, serve
 
 MODEL = "support-bot"
 
@@ -40,14 +45,20 @@ async def promote(harness: MonitorHarness, at: datetime) -> None:
     await harness.send("model_lifecycle", [(promotion, at)])
 
 
+@pytest.fixture
+def hook() -> Iterator[Hook]:
+    yield from serve([])
+
+
 async def test_negative_feedback_errors_and_refusals_raise_quality_alerts_that_resolve(
-    harness: MonitorHarness,
+    harness: MonitorHarness, hook: Hook
 ) -> None:
     promoted_at = hour_start(8)
     await promote(harness, promoted_at)
     await harness.send("inference_completed", window_traffic(harness.rng, STABLE, promoted_at, 200, model=MODEL))
     await harness.send("feedback", feedback([1] * 36 + [-1] * 4, promoted_at))
-    alerting = harness.alerting(monitor_settings(harness.settings))
+    webhook = SlackWebhook(WebhookSettings(url=hook.url))
+    alerting = harness.alerting(monitor_settings(harness.settings), webhook=webhook)
 
     bad_hour = hour_start(5)
     degraded = dataclasses.replace(STABLE, error_rate=0.15, refusal_rate=0.3)
@@ -70,6 +81,14 @@ async def test_negative_feedback_errors_and_refusals_raise_quality_alerts_that_r
     resolved = await alerting.run_once(good_hour + HOUR)
 
     assert {(t.kind, t.measurement.alert_id) for t in resolved} == {("resolved", alert_id) for alert_id in quality}
+    await alerting.drain(timeout=10)
+    await webhook.close()
+    posted = sorted(str(body["text"]).split(":")[0] for body in hook.bodies)
+    assert (
+        posted
+        == ["[RESOLVED] quality (model=support-bot, adapter=v1)"] * 4
+        + ["[WARNING] quality (model=support-bot, adapter=v1)"] * 4
+    )
 
 
 async def test_a_slow_p95_raises_the_latency_alert_until_it_recovers(harness: MonitorHarness) -> None:
