@@ -4,7 +4,7 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-PLATFORM_EXTRAS := telemetry,vectors,s3,local,ingest,rag,serve
+PLATFORM_EXTRAS := telemetry,vectors,s3,local,ingest,rag,serve,monitor
 
 .PHONY: up test bench schemas lint install clean
 
@@ -21,6 +21,7 @@ bench: $(VENV)/.installed-dev $(VENV)/.installed-vllm
 	$(BIN)/python -m tests.bench.bench_vector_search
 	$(BIN)/python -m tests.bench.bench_engines
 	$(BIN)/python -m tests.bench.bench_monitor_ingest
+	$(BIN)/python -m tests.bench.bench_detectors
 
 schemas: $(VENV)/.installed-dev
 	$(BIN)/python -m llmops_common.contracts write

@@ -17,7 +17,10 @@ from llmops_common.service.runtime import ServiceRuntime
 from llmops_common.storage.artifacts import open_artifact_store
 from llmops_common.storage.telemetry import TelemetryStore, open_telemetry_store
 
+from .alerting import Alerting
+from .alerts_api import router as alerts_router
 from .api import router as api_router
+from .monitoring import running_alerting
 from .settings import Settings
 from .sink import PreparedBatch
 from .sink_runner import profile_reader, running_sink
@@ -34,6 +37,7 @@ class Deps:
     telemetry: TelemetryStore
     keyring: KeyRing
     sink: BatchConsumer[PreparedBatch]
+    alerting: Alerting
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -50,8 +54,9 @@ def create_app(settings: Settings) -> FastAPI:
                 running_sink(
                     settings, telemetry, routes, broker=runtime.bus.broker, registry=runtime.registry, limits=limits
                 ) as sink,
+                running_alerting(runtime, settings, telemetry) as alerting,
             ):
                 runtime.readiness.add("telemetry_sink", lambda: sink.running)
-                yield Deps(runtime, settings, telemetry, keyring, sink)
+                yield Deps(runtime, settings, telemetry, keyring, sink, alerting)
 
-    return create_service_app(settings, open_deps, routers=[api_router, sql_router])
+    return create_service_app(settings, open_deps, routers=[api_router, alerts_router, sql_router])

@@ -8,6 +8,16 @@ from pydantic import Field
 
 from llmops_common.settings import ServiceSettings
 
+from .detector_settings import (
+    CostSettings,
+    DetectionSettings,
+    DriftSettings,
+    EmbeddingDriftSettings,
+    LatencySettings,
+    QualitySettings,
+    WebhookSettings,
+)
+
 
 class Settings(ServiceSettings):
     """The monitor's settings: the platform's shared ones and its own."""
@@ -27,3 +37,12 @@ class Settings(ServiceSettings):
     """How long an ops query may run; the telemetry sink waits for it meanwhile (chdb runs one at a time)."""
     sql_max_memory_bytes: int = Field(default=1 << 30, ge=1 << 20)
     """The memory an ops query may use."""
+
+    # The detectors and alerts: each group is one variable holding JSON (see detector_settings.py).
+    detection: DetectionSettings = DetectionSettings()
+    drift: DriftSettings = DriftSettings()
+    embedding_drift: EmbeddingDriftSettings = EmbeddingDriftSettings()
+    quality: QualitySettings = QualitySettings()
+    latency: LatencySettings = LatencySettings()
+    cost: CostSettings = CostSettings()
+    alert_webhook: WebhookSettings = WebhookSettings()

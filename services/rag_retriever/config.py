@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from llmops_common.embedding.model_files import DEFAULT_EMBEDDING_MODEL
+
 from .engines.protocol import SearchMode
 from .errors import RetrieverConfigError
 from .fusion import DEFAULT_RRF_K
-from .model_files import DEFAULT_EMBEDDING_MODEL
 
 EmbeddedEngine = Literal["edge", "qdrant-local"]
 """The store used when no Qdrant server is named: Qdrant Edge (fast, indexed), or qdrant-client's local

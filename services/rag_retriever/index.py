@@ -14,8 +14,9 @@ from typing import Any
 
 import numpy as np
 
+from llmops_common.embedding.sentence_embedder import Vectors
+
 from .chunking import Chunk
-from .embedding import Vectors
 from .engines.protocol import (
     CHUNK_INDEX_FIELD,
     DOC_ID_FIELD,

@@ -7,15 +7,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from llmops_common.embedding.model_files import load_tokenizer, locate_model
+from llmops_common.embedding.sentence_embedder import Embedder, SentenceTransformerEmbedder, Vectors
 from llmops_common.settings import PlatformSettings
 
 from .chunking import Chunk, Chunker
 from .config import RetrieverConfig
-from .embedding import Embedder, SentenceTransformerEmbedder, Vectors
 from .engines.opening import open_engine
 from .engines.protocol import CollectionSpec, SearchMode
 from .index import ChunkHit, ChunkIndex, SearchSettings, collection_name
-from .model_files import load_tokenizer, locate_model
 from .sparse import Bm25Encoder, Bm25Params
 from .tenancy import TenantScope
 

@@ -6,10 +6,10 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 
+from llmops_common.embedding.model_files import DEFAULT_EMBEDDING_MODEL
 from llmops_common.settings import ServiceSettings
 
 from .config import RetrieverConfig
-from .model_files import DEFAULT_EMBEDDING_MODEL
 
 
 class Settings(ServiceSettings):

@@ -30,6 +30,8 @@ from pathlib import Path
 import numpy as np
 from prometheus_client import CollectorRegistry
 
+from llmops_common.embedding.model_files import DEFAULT_EMBEDDING_MODEL, load_tokenizer, locate_model
+from llmops_common.embedding.sentence_embedder import SentenceTransformerEmbedder, Vectors
 from llmops_common.events import RetrievalAnsweredV1, RetrievalRequestedV1
 from llmops_common.kafka.admin import catalog_topics, create_topics
 from llmops_common.kafka.bus import Bus
@@ -38,12 +40,10 @@ from llmops_common.settings import PlatformSettings
 from llmops_common.topics import RETRIEVAL_REPLIES, RETRIEVAL_REQUESTS
 from services.rag_retriever.chunking import Chunker
 from services.rag_retriever.config import EmbeddedEngine, RetrieverConfig
-from services.rag_retriever.embedding import SentenceTransformerEmbedder, Vectors
 from services.rag_retriever.engines.opening import open_engine
 from services.rag_retriever.engines.protocol import CollectionSpec, SearchMode, StoredChunk, VectorEngine
 from services.rag_retriever.handlers import RetrieverHandlers
 from services.rag_retriever.index import ChunkIndex, chunk_payload
-from services.rag_retriever.model_files import DEFAULT_EMBEDDING_MODEL, load_tokenizer, locate_model
 from services.rag_retriever.retriever import DocumentText, Retriever, open_retriever
 from services.rag_retriever.sparse import Bm25Encoder, SparseVector
 from tests.bench.report import bench_broker, percentile, quiet_access_log, table, verdict

@@ -83,3 +83,14 @@ class PayloadTooLargeError(PermanentError):
 
     status_code = 413
     code = "too_large"
+
+
+class TooManyRequestsError(RetryableError):
+    """The caller must wait: a rate limit or an enforced budget. HTTP answers carry `Retry-After`."""
+
+    status_code = 429
+    code = "too_many_requests"
+
+    def __init__(self, message: str, *, retry_after_seconds: int, detail: object | None = None) -> None:
+        super().__init__(message, detail=detail)
+        self.retry_after_seconds = retry_after_seconds

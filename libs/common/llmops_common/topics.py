@@ -14,6 +14,8 @@ from .events import (
     AlertResolvedV1,
     ApiKeyIssuedV1,
     ApiKeyRevokedV1,
+    BudgetExceededV1,
+    BudgetResetV1,
     DatasetSealedV1,
     DocumentErasedV1,
     DocumentIngestedV1,
@@ -212,6 +214,16 @@ ALERTS = TopicSpec(
     ("monitor", "model_server", "external"),
     retention_ms=30 * DAY_MS,
 )
+BUDGETS = TopicSpec(
+    "llmops.budgets",
+    "Enforced budgets: a tenant blocked until its budget window resets, and the reset.",
+    "budget_id",
+    (BudgetExceededV1, BudgetResetV1),
+    ("monitor",),
+    ("model_server",),
+    # Each budget's latest state is all a replica needs; compaction keeps exactly that.
+    cleanup_policy="compact",
+)
 
 CATALOG: tuple[TopicSpec, ...] = (
     DATA_RAW,
@@ -230,6 +242,7 @@ CATALOG: tuple[TopicSpec, ...] = (
     INFERENCE_COMPLETED,
     FEEDBACK,
     ALERTS,
+    BUDGETS,
 )
 """Every topic of the platform, dead-letter topics aside."""
 

@@ -12,13 +12,13 @@ import pytest
 from qdrant_client import QdrantClient
 from tokenizers import Tokenizer
 
+from llmops_common.embedding.model_files import DEFAULT_EMBEDDING_MODEL, load_tokenizer, locate_model
+from llmops_common.embedding.sentence_embedder import SentenceTransformerEmbedder
 from llmops_common.settings import PlatformSettings
 from services.rag_retriever.config import EmbeddedEngine
-from services.rag_retriever.embedding import SentenceTransformerEmbedder
 from services.rag_retriever.engines.opening import open_engine
 from services.rag_retriever.engines.protocol import CollectionSpec
 from services.rag_retriever.index import ChunkIndex, SearchSettings
-from services.rag_retriever.model_files import DEFAULT_EMBEDDING_MODEL, load_tokenizer, locate_model
 
 QDRANT_URL_VARIABLE = "LLMOPS_TEST_QDRANT_URL"
 ENGINES = ["edge", "qdrant-local", "qdrant-server"]

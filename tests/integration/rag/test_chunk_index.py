@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from tokenizers import Tokenizer
 
+from llmops_common.embedding.sentence_embedder import Vectors
 from llmops_common.storage.errors import StoreUnavailableError
 from services.rag_retriever.chunking import Chunk, Chunker
-from services.rag_retriever.embedding import Vectors
 from services.rag_retriever.engines.protocol import SearchMode
 from services.rag_retriever.errors import RetrieverConfigError, TenantRequiredError
 from services.rag_retriever.fusion import reciprocal_rank_fusion

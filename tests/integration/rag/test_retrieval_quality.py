@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from llmops_common.embedding.sentence_embedder import SentenceTransformerEmbedder
 from llmops_common.settings import PlatformSettings
 from services.rag_retriever.config import RetrieverConfig
-from services.rag_retriever.embedding import SentenceTransformerEmbedder
 from services.rag_retriever.engines.protocol import SearchMode
 from services.rag_retriever.retriever import DocumentText, Retriever, open_retriever
 

@@ -11,6 +11,7 @@ import pytest
 from aiokafka import ConsumerRecord
 from prometheus_client import CollectorRegistry
 
+from llmops_common.embedding.sentence_embedder import Embedder, SentenceTransformerEmbedder, Vectors
 from llmops_common.events import DocumentIngestedV1, RetrievalAnsweredV1, RetrievalRequestedV1
 from llmops_common.kafka.admin import catalog_topics, create_topics
 from llmops_common.kafka.bus import Bus
@@ -19,7 +20,6 @@ from llmops_common.kafka.request_reply import CORRELATION_ID, REPLY_TO, Requeste
 from llmops_common.settings import PlatformSettings
 from llmops_common.topics import RETRIEVAL_REPLIES, RETRIEVAL_REQUESTS, dead_letter_topic
 from services.rag_retriever.config import RetrieverConfig
-from services.rag_retriever.embedding import Embedder, SentenceTransformerEmbedder, Vectors
 from services.rag_retriever.handlers import GROUP, RetrieverHandlers
 from services.rag_retriever.retriever import open_retriever
 from tests.support.topic_reader import eventually_async, headers_of, read_matching

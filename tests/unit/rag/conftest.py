@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from tokenizers import Tokenizer
 
-from services.rag_retriever.model_files import DEFAULT_EMBEDDING_MODEL, load_tokenizer, locate_model
+from llmops_common.embedding.model_files import DEFAULT_EMBEDDING_MODEL, load_tokenizer, locate_model
 
 
 @pytest.fixture(scope="session")

@@ -6,10 +6,15 @@ from pathlib import Path
 
 import pytest
 
+from llmops_common.embedding.model_files import (
+    DEFAULT_EMBEDDING_MODEL,
+    EmbeddingModelError,
+    locate_model,
+    model_slug,
+)
 from services.rag_retriever.config import RetrieverConfig
 from services.rag_retriever.errors import RetrieverConfigError
 from services.rag_retriever.index import chunk_point_id, collection_name
-from services.rag_retriever.model_files import DEFAULT_EMBEDDING_MODEL, locate_model, model_slug
 
 
 def test_the_default_model_is_the_packaged_minilm() -> None:
@@ -30,13 +35,13 @@ def test_a_model_folder_is_named_after_its_folder(tmp_path: Path) -> None:
 
 
 def test_an_unknown_model_is_a_configuration_error(tmp_path: Path) -> None:
-    with pytest.raises(RetrieverConfigError, match="neither a packaged model"):
+    with pytest.raises(EmbeddingModelError, match="neither a packaged model"):
         locate_model(str(tmp_path / "missing"))
 
 
 def test_a_slug_keeps_only_safe_characters() -> None:
     assert model_slug("BAAI/bge-small-en v1.5") == "baai-bge-small-en-v1.5"
-    with pytest.raises(RetrieverConfigError):
+    with pytest.raises(EmbeddingModelError):
         model_slug("///")
 
 

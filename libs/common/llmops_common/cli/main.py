@@ -11,6 +11,7 @@ from .ingest import ingest
 from .keys import keys_app
 from .model import model_app
 from .prompts import prompts_app
+from .report import report
 from .status import status
 from .topics import topics
 from .up import up
@@ -29,6 +30,7 @@ app.command()(up)
 app.command()(status)
 app.command()(topics)
 app.command()(ingest)
+app.command()(report)
 app.add_typer(prompts_app, name="prompts")
 app.add_typer(keys_app, name="keys")
 app.add_typer(model_app, name="model")

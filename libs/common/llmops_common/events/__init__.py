@@ -5,6 +5,7 @@ from __future__ import annotations
 from .alerts import AlertFiredV1, AlertResolvedV1
 from .auth import ApiKeyIssuedV1, ApiKeyRevokedV1
 from .base import ArtifactRef, Event
+from .budgets import BudgetExceededV1, BudgetResetV1
 from .data import DatasetSealedV1, DocumentErasedV1, DocumentIngestedV1, ErasureCompletedV1, RecordSubmittedV1
 from .feedback import FeedbackSubmittedV1
 from .inference import InferenceCompletedV1
@@ -43,6 +44,8 @@ EVENT_MODELS: dict[str, type[Event]] = {
         FeedbackSubmittedV1,
         AlertFiredV1,
         AlertResolvedV1,
+        BudgetExceededV1,
+        BudgetResetV1,
         ApiKeyIssuedV1,
         ApiKeyRevokedV1,
     )
@@ -56,6 +59,8 @@ __all__ = [
     "ApiKeyIssuedV1",
     "ApiKeyRevokedV1",
     "ArtifactRef",
+    "BudgetExceededV1",
+    "BudgetResetV1",
     "DatasetSealedV1",
     "DocumentErasedV1",
     "DocumentIngestedV1",

@@ -7,7 +7,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from ..errors import LlmopsError
+from ..errors import LlmopsError, TooManyRequestsError
 
 
 def error_response(status: int, code: str, message: str, detail: object | None = None) -> JSONResponse:
@@ -20,6 +20,8 @@ async def _platform_error(_: Request, error: Exception) -> JSONResponse:
     response = error_response(error.status_code, error.code, error.message, error.detail)
     if error.status_code == 401:
         response.headers["WWW-Authenticate"] = "Bearer"  # RFC 6750: say which scheme to use
+    if isinstance(error, TooManyRequestsError):
+        response.headers["Retry-After"] = str(error.retry_after_seconds)
     return response
 
 

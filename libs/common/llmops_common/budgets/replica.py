@@ -1,0 +1,28 @@
+"""A service's budget blocklist, kept current from `llmops.budgets`."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from ..events import BudgetExceededV1, BudgetResetV1, Event
+from ..kafka.envelope import Envelope
+from ..service.replicas import running_replica
+from ..service.runtime import ServiceRuntime
+from ..topics import BUDGETS, TopicSpec
+from .blocklist import BudgetBlocklist
+
+
+@asynccontextmanager
+async def running_budget_blocklist(
+    runtime: ServiceRuntime, *, replay_timeout: float = 60.0, topic: TopicSpec = BUDGETS
+) -> AsyncIterator[BudgetBlocklist]:
+    """A blocklist that has replayed every budget event and follows the topic while the block lasts."""
+    blocklist = BudgetBlocklist()
+
+    def apply(event: Event, envelope: Envelope) -> None:
+        if isinstance(event, BudgetExceededV1 | BudgetResetV1):
+            blocklist.apply(event)
+
+    async with running_replica(runtime, topic, apply, replay_timeout=replay_timeout):
+        yield blocklist
