@@ -16,6 +16,7 @@ from fastapi import FastAPI
 
 from llmops_common.auth.keyring import KeyRing
 from llmops_common.auth.replica import running_key_ring
+from llmops_common.budgets.replica import running_budget_blocklist
 from llmops_common.events import InferenceCompletedV1, ModelAdapterLoadFailedV1, RetrievalAnsweredV1
 from llmops_common.kafka.request_reply import Requester
 from llmops_common.prompts.replica import PromptReplica, running_prompt_replica
@@ -40,7 +41,7 @@ from .retrieval import RagRetriever
 from .serving import InferenceService, Services
 from .settings import Settings
 from .telemetry import TelemetryBuffer
-from .tenant_gate import OpenTenantGate, TenantGate
+from .tenant_gate import BudgetTenantGate, TenantGate
 
 EngineOpener = Callable[[Settings], AbstractAsyncContextManager[InferenceEngine]]
 """Starts the engine for the settings' base model, and stops it when the block ends."""
@@ -66,8 +67,8 @@ def create_app(
 ) -> FastAPI:
     """The model server's HTTP app.
 
-    `open_engine` defaults to the configured engine on the configured base model; `tenant_gate` is where a replica of
-    blocked tenants plugs in (by default no tenant is blocked).
+    `open_engine` defaults to the configured engine on the configured base model; `tenant_gate` defaults to
+    the replica of enforced budgets on `llmops.budgets`.
     """
     opener = open_engine or open_configured_engine
 
@@ -77,6 +78,9 @@ def create_app(
             poll = settings.replica_poll_wait_ms
             keyring = await stack.enter_async_context(running_key_ring(runtime, poll_wait_ms=poll))
             prompts = await stack.enter_async_context(running_prompt_replica(runtime, poll_wait_ms=poll))
+            if tenant_gate is None:
+                budgets = await stack.enter_async_context(running_budget_blocklist(runtime, poll_wait_ms=poll))
+            gate = tenant_gate or BudgetTenantGate(budgets)
             engine = await stack.enter_async_context(opener(settings))
             metrics = ServerMetrics(runtime.registry)
             controller = DeploymentController(
@@ -115,7 +119,7 @@ def create_app(
                     admission=admission,
                     telemetry=telemetry,
                     metrics=metrics,
-                    tenant_gate=tenant_gate or OpenTenantGate(),
+                    tenant_gate=gate,
                 )
             )
             await stack.enter_async_context(_running(controller.run()))

@@ -64,8 +64,8 @@ class OverloadedError(RetryableError):
     code = "overloaded"
 
 
-class TenantBlockedError(LlmopsError):
-    """The tenant may not call models now (its budget is spent)."""
+class TenantBlockedError(RateLimitedError):
+    """The tenant may not call models now (its budget is spent); `retry_after` says when it may again."""
 
     status_code = 429
     code = "tenant_blocked"

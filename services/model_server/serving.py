@@ -131,8 +131,8 @@ class InferenceService:
         except ValidationError as error:
             raise RequestInvalidError(validation_message(error)) from error
         call.model = body.model
-        if (reason := self._s.tenant_gate.blocked_reason(call.principal.tenant)) is not None:
-            raise TenantBlockedError(reason)
+        if (refusal := self._s.tenant_gate.refusal(call.principal.tenant, body.model)) is not None:
+            raise TenantBlockedError(refusal.reason, retry_after=refusal.retry_after)
         route = self._s.deployments.table.route(body.model, body.user or session_id or call.request_id)
         if route is None or not call.principal.may_call(body.model):
             raise ModelNotFoundError(f"the model {body.model!r} does not exist or this key may not call it")

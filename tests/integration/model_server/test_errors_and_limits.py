@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import openai
 import pytest
 
+from llmops_common.events import BudgetExceededV1, BudgetResetV1
+from llmops_common.kafka.one_shot import publish_once
 from llmops_common.settings import PlatformSettings
 from services.model_server.settings import Settings
+from services.model_server.tenant_gate import Refusal
 from tests.integration.model_server.conftest import ServerFactory, sdk
 from tests.support.prompt_registry import bearer, publish_api_key
 from tests.support.scripted_engine import ScriptedEngine
+from tests.support.topic_reader import eventually_async
 
 HI = [{"role": "user", "content": "hi"}]
 
@@ -170,8 +175,8 @@ class BlockedTenants:
     def __init__(self, *blocked: str) -> None:
         self.blocked = set(blocked)
 
-    def blocked_reason(self, tenant: str) -> str | None:
-        return f"the budget of {tenant} is spent" if tenant in self.blocked else None
+    def refusal(self, tenant: str, model_name: str) -> Refusal | None:
+        return Refusal(f"the budget of {tenant} is spent", 30) if tenant in self.blocked else None
 
 
 async def test_a_blocked_tenant_gets_429_and_metrics_count_requests(
@@ -192,6 +197,7 @@ async def test_a_blocked_tenant_gets_429_and_metrics_count_requests(
     assert refused.status_code == 429
     assert refused.json()["error"]["code"] == "tenant_blocked"
     assert refused.json()["error"]["message"] == f"the budget of b-{unique} is spent"
+    assert refused.headers["retry-after"] == "30"
     assert served.status_code == 200
     base = server_settings.base_model_name
     assert f'llmops_inference_requests_total{{model="{base}",status="ok"}} 1.0' in metrics
@@ -217,3 +223,45 @@ async def test_a_chunked_body_over_the_cap_gets_413(
     assert response.status_code == 413
     assert response.json()["error"]["code"] == "too_large"
     assert response.headers["x-request-id"]
+
+
+async def test_a_tenant_over_an_enforced_budget_is_refused_until_the_reset_event(
+    start_server: ServerFactory,
+    scripted_engine: ScriptedEngine,
+    server_settings: Settings,
+    settings: PlatformSettings,
+    unique: str,
+) -> None:
+    tenant = f"spender-{unique}"
+    key = await publish_api_key(settings, tenant)
+    now = datetime.now(UTC)
+    window = {
+        "budget_id": f"{tenant}/*/hour",
+        "tenant": tenant,
+        "window": "hour",
+        "window_start": now - timedelta(minutes=10),
+        "window_end": now + timedelta(minutes=50),
+        "at": now,
+    }
+    body = {"model": server_settings.base_model_name, "messages": HI, "max_tokens": 2}
+    with start_server(scripted_engine) as url:  # the default gate: the replica of llmops.budgets
+        async with httpx.AsyncClient(base_url=url) as http:
+            exceeded = BudgetExceededV1(**window, spend_usd=12.5, budget_usd=10, alert_id=f"alert-{unique}")
+            await publish_once(settings, exceeded, source="monitor")
+
+            async def refused() -> bool:
+                response = await http.post("/v1/chat/completions", json=body, headers=bearer(key))
+                return response.status_code == 429
+
+            await eventually_async(refused, timeout=20)
+            response = await http.post("/v1/chat/completions", json=body, headers=bearer(key))
+            assert response.json()["error"]["code"] == "tenant_blocked"
+            assert 2900 <= int(response.headers["retry-after"]) <= 3001
+
+            await publish_once(settings, BudgetResetV1(**window), source="monitor")
+
+            async def served() -> bool:
+                response = await http.post("/v1/chat/completions", json=body, headers=bearer(key))
+                return response.status_code == 200
+
+            await eventually_async(served, timeout=20)
