@@ -34,14 +34,14 @@ class RetrieverHandlers:
         self._publisher = publisher
         self._model_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="retriever-model")
 
-    def subscribe(self, consumer: EventConsumer) -> None:
-        """Registers both subscriptions."""
-        consumer.subscribe(DATA_DOCUMENTS, [DocumentIngestedV1, DocumentErasedV1], self.on_document, group_id=GROUP)
+    def subscribe(self, consumer: EventConsumer, group_id: str = GROUP) -> None:
+        """Registers both subscriptions in the consumer group `group_id`."""
+        consumer.subscribe(DATA_DOCUMENTS, [DocumentIngestedV1, DocumentErasedV1], self.on_document, group_id=group_id)
         consumer.subscribe(
             RETRIEVAL_REQUESTS,
             [RetrievalRequestedV1],
             self.on_request,
-            group_id=GROUP,
+            group_id=group_id,
             latency_sensitive=True,
             on_invalid=invalid_request_replier(self._publisher, invalid_request_answer),
         )

@@ -62,15 +62,21 @@ def poisoned(embedder: SentenceTransformerEmbedder) -> PoisonedEmbedder:
 
 
 @pytest.fixture
+def group(unique: str) -> str:
+    """A consumer group of the test's own, so that no test waits on another's group to rebalance."""
+    return f"{GROUP}-{unique}"
+
+
+@pytest.fixture
 async def service_bus(
-    settings: PlatformSettings, tmp_path: Path, poisoned: PoisonedEmbedder
+    settings: PlatformSettings, tmp_path: Path, poisoned: PoisonedEmbedder, group: str
 ) -> AsyncIterator[tuple[Bus, Requester[RetrievalAnsweredV1]]]:
     """The retriever's handlers on a bus of their own, and a requester on another."""
     await create_topics(settings, catalog_topics(settings))
     retriever = open_retriever(RetrieverConfig(), settings, tmp_path / "retriever", embedder=poisoned)
     service = Bus.create(settings, source="retriever", state_dir=tmp_path / "service", registry=CollectorRegistry())
     handlers = RetrieverHandlers(retriever, service.publisher)
-    handlers.subscribe(service.consumer)
+    handlers.subscribe(service.consumer, group)
     asker = Bus.create(settings, source="tests", state_dir=tmp_path / "asker", registry=CollectorRegistry())
     requester = Requester(asker.broker, asker.publisher, RETRIEVAL_REPLIES.name, RetrievalAnsweredV1)
     await service.start()
@@ -93,7 +99,7 @@ def request_without_tenant(request_id: str) -> tuple[bytes, dict[str, str]]:
 
 
 async def test_a_request_without_a_tenant_gets_an_error_reply_and_is_dead_lettered(
-    settings: PlatformSettings, service_bus: tuple[Bus, Requester[RetrievalAnsweredV1]], unique: str
+    settings: PlatformSettings, service_bus: tuple[Bus, Requester[RetrievalAnsweredV1]], group: str, unique: str
 ) -> None:
     bus, _ = service_bus
     request_id = f"no-tenant-{unique}"
@@ -113,7 +119,7 @@ async def test_a_request_without_a_tenant_gets_an_error_reply_and_is_dead_letter
     def is_it(record: ConsumerRecord[bytes, bytes]) -> bool:
         return request_id.encode() in (record.value or b"")
 
-    [dead] = await read_matching(settings.kafka_bootstrap, dead_letter_topic(GROUP), is_it, 1, timeout=30)
+    [dead] = await read_matching(settings.kafka_bootstrap, dead_letter_topic(group), is_it, 1, timeout=30)
     assert headers_of(dead)["dlq_error_class"] == "InvalidEventError"
 
 
@@ -146,6 +152,7 @@ async def test_an_embedding_failure_is_retried_then_dead_lettered_and_the_stream
     settings: PlatformSettings,
     service_bus: tuple[Bus, Requester[RetrievalAnsweredV1]],
     poisoned: PoisonedEmbedder,
+    group: str,
     unique: str,
 ) -> None:
     bus, requester = service_bus
@@ -158,7 +165,7 @@ async def test_an_embedding_failure_is_retried_then_dead_lettered_and_the_stream
     def is_bad(record: ConsumerRecord[bytes, bytes]) -> bool:
         return POISON.encode() in (record.value or b"") and tenant.encode() in (record.value or b"")
 
-    [dead] = await read_matching(settings.kafka_bootstrap, dead_letter_topic(GROUP), is_bad, 1, timeout=60)
+    [dead] = await read_matching(settings.kafka_bootstrap, dead_letter_topic(group), is_bad, 1, timeout=60)
     reason = headers_of(dead)
     assert reason["dlq_error_class"] == "RuntimeError"
     assert "embedding model failed" in reason["dlq_reason"]
