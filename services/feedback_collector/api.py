@@ -5,21 +5,14 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request, status
 
 from llmops_common.auth.http import CurrentPrincipal
-from llmops_common.errors import PayloadTooLargeError
+from llmops_common.service.body_cap import body_cap
 
 from .schemas import FeedbackBatchIn, FeedbackBatchOut, FeedbackIn, FeedbackOut
 from .service import FeedbackCollector
 
-
-async def within_body_cap(request: Request) -> None:
-    """Refuses a body over the collector's cap before it is read."""
-    cap: int = request.state.deps.settings.feedback_max_body_bytes
-    length = request.headers.get("content-length")
-    if length is not None and length.isdigit() and int(length) > cap:
-        raise PayloadTooLargeError(f"the request body is over {cap} bytes", detail={"limit_bytes": cap})
-
-
-router = APIRouter(prefix="/v1/feedback", tags=["feedback"], dependencies=[Depends(within_body_cap)])
+router = APIRouter(
+    prefix="/v1/feedback", tags=["feedback"], dependencies=[Depends(body_cap("feedback_max_body_bytes"))]
+)
 
 
 def collector_of(request: Request) -> FeedbackCollector:

@@ -28,6 +28,7 @@ class Deps:
     runtime: ServiceRuntime
     settings: Settings
     keyring: KeyRing
+    store: FeedbackStore
     collector: FeedbackCollector
 
 
@@ -51,7 +52,7 @@ def create_app(settings: Settings, clock: Clock = time.time) -> FastAPI:
             async with running_key_ring(runtime) as keyring:
                 collector = FeedbackCollector(store, runtime.bus.publisher, settings)
                 subscribe(runtime.bus.consumer, collector)
-                yield Deps(runtime, settings, keyring, collector)
+                yield Deps(runtime, settings, keyring, store, collector)
         finally:
             store.close()
 
