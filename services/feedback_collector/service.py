@@ -19,6 +19,7 @@ from llmops_common.errors import ConflictError, LlmopsError, NotFoundError, Payl
 from llmops_common.events import FeedbackSubmittedV1, InferenceCompletedV1, RecordSubmittedV1
 from llmops_common.kafka.publisher import EventPublisher
 
+from .keyed_lock import KeyedLock
 from .schemas import BatchItemOut, FeedbackIn, FeedbackOut
 from .settings import Settings
 from .store import FeedbackStore, KnownRequest, StoredFeedback
@@ -52,6 +53,7 @@ class FeedbackCollector:
         self._store = store
         self._publisher = publisher
         self._settings = settings
+        self._in_flight = KeyedLock()
 
     def learn(self, events: list[InferenceCompletedV1]) -> None:
         """Keeps the requests of a batch of telemetry, for the tenant check and the join."""
@@ -61,6 +63,11 @@ class FeedbackCollector:
         """Publishes one feedback (and its example); a retry with the same `feedback_id` answers the same."""
         self._check_sizes(body)
         feedback_id = body.feedback_id or uuid.uuid4().hex
+        # Two retries racing each other must not both publish: one id is handled at a time.
+        async with self._in_flight.hold((tenant, feedback_id)):
+            return await self._submit_once(tenant, feedback_id, body)
+
+    async def _submit_once(self, tenant: str, feedback_id: str, body: FeedbackIn) -> FeedbackOut:
         body_sha256 = hashlib.sha256(body.model_dump_json(exclude={"feedback_id"}).encode()).hexdigest()
         earlier = self._store.feedback(tenant, feedback_id)
         if earlier is not None:

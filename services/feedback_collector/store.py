@@ -65,10 +65,10 @@ class FeedbackStore:
         self._db.commit()
 
     def remember_requests(self, requests: list[KnownRequest]) -> None:
-        """Keeps the requests (a redelivery overwrites the same row), then drops the expired and the excess."""
+        """Keeps the requests (a redelivery changes nothing), then drops the expired and the excess."""
         now = self._clock()
         self._db.executemany(
-            "INSERT OR REPLACE INTO requests VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT OR IGNORE INTO requests VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (
                     r.request_id,

@@ -254,3 +254,21 @@ async def test_the_store_survives_a_restart(
     assert retry.json() == first.json()
     events = await records_of(settings, FEEDBACK.name, f"t-{unique}")
     assert sorted(e["feedback_id"] for e in events) == ["fb-1", "fb-2"]
+
+
+async def test_retries_racing_each_other_publish_once(
+    settings: PlatformSettings, tmp_path: Path, keys: dict[str, str], unique: str
+) -> None:
+    request_id = f"req-{unique}"
+    await publish_served(settings, served(request_id, f"t-{unique}"))
+    body = feedback(request_id, correction="Within one day.", feedback_id="fb-1")
+    with collector(settings, tmp_path / "fc", Clock()) as client:
+        await learned(client, request_id)
+        responses = await asyncio.gather(
+            *(asyncio.to_thread(client.post, "/v1/feedback", json=body, headers=bearer(keys["own"])) for _ in range(4))
+        )
+
+    assert {r.status_code for r in responses} == {202}
+    assert len({r.text for r in responses}) == 1
+    assert len(await records_of(settings, FEEDBACK.name, f"t-{unique}")) == 1
+    assert len(await records_of(settings, DATA_RAW.name, f"t-{unique}")) == 1

@@ -46,11 +46,15 @@ def test_the_oldest_requests_go_first_past_the_bound(tmp_path: Path) -> None:
     assert [store.request(r) is not None for r in ("r2", "r3")] == [True, True]
 
 
-def test_a_redelivered_request_overwrites_its_row(tmp_path: Path) -> None:
-    store = FeedbackStore(tmp_path / "f.sqlite", ttl_seconds=60, max_requests=10)
+def test_a_redelivered_request_keeps_its_row_and_its_age(tmp_path: Path) -> None:
+    clock = Clock()
+    store = FeedbackStore(tmp_path / "f.sqlite", ttl_seconds=60, max_requests=10, clock=clock)
     store.remember_requests([request("r1")])
+    clock.now += 50
     store.remember_requests([request("r1")])
     assert store.request_count() == 1
+    clock.now += 11
+    assert store.request("r1") is None  # the redelivery did not extend the TTL
 
 
 def test_requests_and_feedback_survive_a_restart(tmp_path: Path) -> None:
