@@ -7,9 +7,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request, status
 
 from llmops_common.auth.http import CurrentPrincipal
-from llmops_common.errors import PayloadTooLargeError, PermanentError
+from llmops_common.errors import PermanentError
 from llmops_common.prompts.catalog import PromptCatalog
 from llmops_common.prompts.diff import diff_versions
+from llmops_common.service.body_cap import body_cap
 
 from .schemas import (
     DiffOut,
@@ -26,16 +27,7 @@ from .schemas import (
     VersionRequest,
 )
 
-
-async def within_body_cap(request: Request) -> None:
-    """Refuses a body over the registry's cap before it is read."""
-    cap: int = request.state.deps.settings.prompt_max_body_bytes
-    length = request.headers.get("content-length")
-    if length is not None and length.isdigit() and int(length) > cap:
-        raise PayloadTooLargeError(f"the request body is over {cap} bytes", detail={"limit_bytes": cap})
-
-
-router = APIRouter(prefix="/v1/prompts", tags=["prompts"], dependencies=[Depends(within_body_cap)])
+router = APIRouter(prefix="/v1/prompts", tags=["prompts"], dependencies=[Depends(body_cap("prompt_max_body_bytes"))])
 Name = Annotated[PromptName, Path()]
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import AwareDatetime, Field
 
 from .base import Event, TenantId
@@ -23,6 +25,12 @@ class FeedbackSubmittedV1(Event):
     tags: list[str] = Field(default_factory=list)
     correction: str | None = None
     submitted_at: AwareDatetime
+    score_kind: Literal["thumbs", "rating"] | None = None
+    """How to read `score`: thumbs is -1 or 1, a rating is 1 to 5; None in events from before it existed."""
+    correction_outcome: Literal["example_published", "request_text_not_captured"] | None = None
+    """What became of the correction: a training example, or none because the request text was not kept."""
+    example_record_id: str | None = None
+    """The `record_id` of the example published to `llmops.data.raw` for the correction."""
 
     def event_key(self) -> str:
         return self.request_id
