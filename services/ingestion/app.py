@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
 
 from fastapi import FastAPI
 
 from llmops_common.auth.keyring import KeyRing
 from llmops_common.auth.replica import running_key_ring
 from llmops_common.service.app import create_service_app
+from llmops_common.service.background import running_in_background
 from llmops_common.service.runtime import ServiceRuntime
 from llmops_common.storage.artifacts import open_artifact_store
 
@@ -84,20 +83,8 @@ async def _flushing(dedup_state: DedupState) -> AsyncIterator[None]:
             await asyncio.sleep(DEDUP_FLUSH_SECONDS)
             dedup_state.flush()
 
-    async with _running(flush_now_and_then()):
+    async with running_in_background(flush_now_and_then()):
         yield
-
-
-@asynccontextmanager
-async def _running(work: Coroutine[Any, Any, None]) -> AsyncIterator[None]:
-    """Runs `work` in the background for the length of the block, then cancels it."""
-    task = asyncio.create_task(work)
-    try:
-        yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
 
 
 @asynccontextmanager
@@ -107,5 +94,5 @@ async def _seal_policy_running(settings: Settings, store: IngestionStore, sealer
     if not policy.enabled:
         yield
         return
-    async with _running(run_policy(policy, store.ledger, sealer, settings.ingest_seal_check_seconds)):
+    async with running_in_background(run_policy(policy, store.ledger, sealer, settings.ingest_seal_check_seconds)):
         yield

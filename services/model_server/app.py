@@ -6,11 +6,10 @@ import asyncio
 import contextlib
 import socket
 import time
-from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from fastapi import FastAPI
 
@@ -21,6 +20,7 @@ from llmops_common.events import InferenceCompletedV1, ModelAdapterLoadFailedV1,
 from llmops_common.kafka.request_reply import Requester
 from llmops_common.prompts.replica import PromptReplica, running_prompt_replica
 from llmops_common.service.app import create_service_app
+from llmops_common.service.background import running_in_background
 from llmops_common.service.replicas import running_replica
 from llmops_common.service.runtime import ServiceRuntime
 from llmops_common.storage.artifacts import open_artifact_store
@@ -122,13 +122,13 @@ def create_app(
                     tenant_gate=gate,
                 )
             )
-            await stack.enter_async_context(_running(controller.run()))
+            await stack.enter_async_context(running_in_background(controller.run()))
             await stack.enter_async_context(
                 running_replica(runtime, MODELS_LIFECYCLE, controller.on_event, poll_wait_ms=poll)
             )
             # Serve nothing until every replayed deployment has its adapters loaded.
             await controller.wait_idle()
-            await stack.enter_async_context(_running(telemetry.run()))
+            await stack.enter_async_context(running_in_background(telemetry.run()))
             stack.push_async_callback(_flush, telemetry, settings.telemetry_publish_timeout_seconds)
             yield Deps(runtime, keyring, prompts, engine, controller, service, telemetry, metrics, int(time.time()))
 
@@ -155,15 +155,3 @@ async def _publish_failure(runtime: ServiceRuntime, failure: ModelAdapterLoadFai
 async def _flush(telemetry: TelemetryBuffer, timeout: float) -> None:
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(telemetry.flush(), timeout)
-
-
-@asynccontextmanager
-async def _running(work: Coroutine[Any, Any, None]) -> AsyncIterator[None]:
-    """Runs a coroutine as a task for the block, and cancels it at the end."""
-    task = asyncio.ensure_future(work)
-    try:
-        yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
