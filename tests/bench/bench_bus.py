@@ -41,7 +41,8 @@ from llmops_common.settings import PlatformSettings
 from tests.bench.report import bench_broker, percentile, quiet_access_log, table, verdict
 
 EVENT_BYTES = 1024
-BATCH_SIZE = 500
+BATCH_SIZE = PlatformSettings.model_fields["consumer_batch_size"].default
+"""Records per poll, raw and ours alike: the platform's default."""
 CONSUME_GOAL = 0.5
 """Our consume rate should be at least half of raw aiokafka's."""
 REPLY_P50_GOAL_MS = 10.0
@@ -56,7 +57,7 @@ class BenchConfig:
     """What one run measures."""
 
     bootstrap: str
-    events: int = 20_000
+    events: int = 50_000
     rounds: int = 5
     requests: int = 300
     warmup: int = 50
@@ -79,6 +80,12 @@ class BenchResult:
     def median(self, name: str) -> float:
         """The median rate of `name` over the rounds."""
         return statistics.median(self.rates[name])
+
+    def paired_ratio(self, metric: str) -> float:
+        """The median over the rounds of ours / raw within each round: the two ran minutes apart at most,
+        so load from other work on the machine cancels out better than in a ratio of medians."""
+        pairs = zip(self.rates[f"{metric} ours"], self.rates[f"{metric} raw"], strict=True)
+        return statistics.median(ours / raw for ours, raw in pairs)
 
 
 @dataclass(frozen=True)
@@ -351,13 +358,11 @@ def render(result: BenchResult, config: BenchConfig) -> str:
     """The results as a plain-text table."""
     rows = [("metric", "raw aiokafka", "our layer", "ratio", "goal", "result")]
     for metric in ("produce", "consume"):
-        raw, ours = result.median(f"{metric} raw"), result.median(f"{metric} ours")
+        raw, ours, ratio = result.median(f"{metric} raw"), result.median(f"{metric} ours"), result.paired_ratio(metric)
         goal, result_cell = (
-            ("-", "-")
-            if metric == "produce"
-            else (f">= {CONSUME_GOAL:.0%} of raw", verdict(ours >= CONSUME_GOAL * raw))
+            ("-", "-") if metric == "produce" else (f">= {CONSUME_GOAL:.0%} of raw", verdict(ratio >= CONSUME_GOAL))
         )
-        rows.append((f"{metric} (events/s)", f"{raw:,.0f}", f"{ours:,.0f}", f"{ours / raw:.0%}", goal, result_cell))
+        rows.append((f"{metric} (events/s)", f"{raw:,.0f}", f"{ours:,.0f}", f"{ratio:.0%}", goal, result_cell))
     for label, trips in (("", result.round_trips), (" idle", result.idle_round_trips)):
         p50, p99 = (percentile(trips, q) * 1000 for q in (50, 99))
         goal = f"< {REPLY_P50_GOAL_MS:g} ms"
@@ -365,8 +370,9 @@ def render(result: BenchResult, config: BenchConfig) -> str:
         rows.append((f"request/reply{label} p99", "-", f"{p99:.2f} ms", "-", "-", "-"))
     header = (
         f"{config.events:,} events of {EVENT_BYTES} B, {config.partitions} partitions, median of "
-        f"{config.rounds} rounds; request/reply: {len(result.round_trips)} back to back after "
-        f"{config.warmup} warm-up, then {len(result.idle_round_trips)} idle (0-400 ms apart)"
+        f"{config.rounds} rounds (ratio: median of each round's ours/raw); request/reply: "
+        f"{len(result.round_trips)} back to back after {config.warmup} warm-up, "
+        f"then {len(result.idle_round_trips)} idle (0-400 ms apart)"
     )
     return table(header, rows)
 

@@ -67,7 +67,10 @@ class PlatformSettings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     handler_max_attempts: int = Field(default=3, ge=1)
     handler_backoff_seconds: float = Field(default=0.2, ge=0)
-    consumer_batch_size: int = Field(default=500, ge=1)
+    consumer_batch_size: int = Field(default=5000, ge=1)
+    """The most records a consumer takes per poll. Large enough to take all that a fetch brought (up to
+    1 MiB per partition): aiokafka fetches again only once every partition's records are taken, and
+    then the broker serves the next fetch while this batch is handled."""
 
     def port_of(self, service: str) -> int:
         """The HTTP port of `service`."""

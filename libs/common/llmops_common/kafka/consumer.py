@@ -110,7 +110,7 @@ class EventConsumer:
         idempotency: IdempotencyStore,
         metrics: BusMetrics,
         retry: RetryPolicy = RetryPolicy(),
-        batch_size: int = 500,
+        batch_size: int = 5000,
         session_timeout_ms: int = 10_000,
         heartbeat_interval_ms: int = 3_000,
     ) -> None:
