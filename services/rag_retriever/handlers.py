@@ -22,6 +22,8 @@ from llmops_common.topics import DATA_DOCUMENTS, RETRIEVAL_REQUESTS
 from .retriever import DocumentText, Retriever
 
 GROUP = "rag_retriever"
+REQUESTS_GROUP_SUFFIX = ".requests"
+"""The Kafka consumer group of requests is the service's group with this suffix."""
 UNKNOWN_REQUEST_ID = "unknown"
 T = TypeVar("T")
 
@@ -35,13 +37,18 @@ class RetrieverHandlers:
         self._model_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="retriever-model")
 
     def subscribe(self, consumer: EventConsumer, group_id: str = GROUP) -> None:
-        """Registers both subscriptions in the consumer group `group_id`."""
+        """Registers both subscriptions for `group_id`; requests are read by a Kafka group of their own.
+
+        Two consumers in one Kafka group rebalance each other: a request would wait on the document
+        indexer's rebalance, and Tansu can strand a group whose two members leave at once.
+        """
         consumer.subscribe(DATA_DOCUMENTS, [DocumentIngestedV1, DocumentErasedV1], self.on_document, group_id=group_id)
         consumer.subscribe(
             RETRIEVAL_REQUESTS,
             [RetrievalRequestedV1],
             self.on_request,
             group_id=group_id,
+            kafka_group_id=f"{group_id}{REQUESTS_GROUP_SUFFIX}",
             latency_sensitive=True,
             on_invalid=invalid_request_replier(self._publisher, invalid_request_answer),
         )

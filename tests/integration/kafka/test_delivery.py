@@ -176,3 +176,33 @@ async def test_a_trace_carries_from_the_publisher_into_the_handler(
     assert seen[0] is not None
     assert seen[0].trace_id == trace.trace_id
     assert seen[0].header() == envelope.traceparent
+
+
+async def test_two_topics_of_one_group_are_read_by_kafka_groups_of_their_own(
+    make_bus: BusFactory, settings: PlatformSettings, unique: str
+) -> None:
+    """Both topics flow, and a dead letter from either goes to the group's own dead-letter topic."""
+    first, second, group = f"fb.{unique}.a", f"fb.{unique}.b", f"g-{unique}"
+    await make_topics(settings, first, second, dead_letter_topic(group))
+    effects: list[tuple[str, str]] = []
+
+    async def handle(event: FeedbackSubmittedV1, context: EventContext) -> None:
+        if event.score < 0:
+            raise PermanentError("negative score")
+        effects.append((context.topic, event.feedback_id))
+
+    bus = make_bus()
+    subscribers = [
+        bus.consumer.subscribe(topic, [FeedbackSubmittedV1], handle, group_id=group, kafka_group_id=f"{group}.{n}")
+        for n, topic in enumerate((first, second))
+    ]
+    await bus.start()
+    await bus.publisher.publish(feedback(1), topic=first)
+    await bus.publisher.publish(feedback(2), topic=second)
+    await bus.publisher.publish(feedback(3).model_copy(update={"score": -1}), topic=second)
+
+    await eventually(lambda: len(effects) == 2)
+    assert sorted(effects) == [(first, "fb-1"), (second, "fb-2")]
+    assert [subscriber.group_id for subscriber in subscribers] == [f"{group}.0", f"{group}.1"]
+    [dead] = [headers_of(r) for r in await read_topic(settings.kafka_bootstrap, dead_letter_topic(group), 1)]
+    assert (dead["dlq_topic"], dead["dlq_group"], dead["dlq_reason"]) == (second, group, "negative score")

@@ -129,12 +129,17 @@ class EventConsumer:
         handler: Handler[E],
         *,
         group_id: str,
+        kafka_group_id: str | None = None,
         from_beginning: bool = True,
         idempotent: bool = True,
         latency_sensitive: bool = False,
         on_invalid: InvalidEventHandler | None = None,
     ) -> Any:
         """Calls `handler` for each event of the given types on `topic`; returns the subscriber.
+
+        `group_id` owns the handled event ids and the dead-letter topic. `kafka_group_id` (by default
+        `group_id`) is the Kafka consumer group that reads the topic: a service that reads several
+        topics gives each its own, so a rebalance of one never pauses the others.
 
         By default records come in batches of up to `batch_size`, which is the fast way through a
         backlog. A `latency_sensitive` subscription, for requests that a caller awaits, takes each
@@ -154,7 +159,7 @@ class EventConsumer:
 
         subscriber = self._broker.subscriber(
             name,
-            group_id=group_id,
+            group_id=kafka_group_id or group_id,
             **(self._single_record() if latency_sensitive else self._batches()),
             auto_offset_reset="earliest" if from_beginning else "latest",
             ack_policy=AckPolicy.NACK_ON_ERROR,
