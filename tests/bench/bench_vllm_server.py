@@ -52,7 +52,7 @@ class BenchConfig:
 
     bootstrap: str
     concurrency: tuple[int, ...] = (1, 8, 32)
-    rounds: int = 6
+    rounds: int = 10
     requests_per_stream: int = 4
     max_tokens: int = 32
     measure_rss: bool = True
@@ -216,6 +216,8 @@ async def run_benchmark(config: BenchConfig) -> BenchResult:
             await compare(config, setup, ours.url, theirs.url, result)
             result.ours.peak_rss = tree_peak_rss_bytes(ours.process.pid)
             result.vllm.peak_rss = tree_peak_rss_bytes(theirs.process.pid)
+            for server in (ours, theirs):  # both shut down side by side; the stack then waits for them
+                server.process.terminate()
         for engine in ("vllm", "transformers") if config.measure_rss else ():
             with start_ours(engine) as server:
                 await _ready(server)
@@ -233,7 +235,7 @@ def render(result: BenchResult, config: BenchConfig) -> str:
     for concurrency in config.concurrency:
         rows.extend(_comparison_rows(result.ours, result.vllm, concurrency))
     ours_tokens = _tokens(result.ours)
-    same = "the same" if ours_tokens == _tokens(result.vllm) else f"DIFFERENT (vLLM {_tokens(result.vllm)})"
+    same = "the same" if token_counts(result.ours) == token_counts(result.vllm) else "DIFFERENT from vLLM's"
     header = (
         f"Our model server (vllm engine; auth, telemetry, prompt_ref) against vLLM's OpenAI server, tiny model, "
         f"LoRA adapter, greedy streams of {config.max_tokens} tokens; {config.rounds} alternating rounds of "
@@ -282,6 +284,11 @@ def _comparison_rows(ours: ServerRuns, vllm: ServerRuns, concurrency: int) -> li
                 (str(concurrency), figure, f"{theirs:.1f}", f"{mine:.1f}", f"{mine - theirs:+.1f} ms", goal, passed)
             )
     return rows
+
+
+def token_counts(runs: ServerRuns) -> list[tuple[int, int]]:
+    """Prompt and output tokens of every request, sorted: equal for two servers that generated alike."""
+    return sorted((s.prompt_tokens, s.completion_tokens) for group in runs.samples.values() for s in group)
 
 
 def _tokens(runs: ServerRuns) -> tuple[float, float]:
