@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 
 from llmops_common.local_kafka import free_port
+from llmops_common.process_stop import stop_process
 from llmops_common.settings import REPO_ROOT
 
 START_TIMEOUT_SECONDS = 240.0
@@ -49,12 +50,7 @@ def running_process(
     try:
         yield RunningServer(name, f"http://127.0.0.1:{port}", ready_path, process)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process, grace_seconds=60)
 
 
 def _ready(url: str) -> bool:
