@@ -20,6 +20,7 @@ bench: $(VENV)/.installed-dev $(VENV)/.installed-vllm
 	$(BIN)/python -m tests.bench.bench_ingestion
 	$(BIN)/python -m tests.bench.bench_vector_search
 	$(BIN)/python -m tests.bench.bench_engines
+	$(BIN)/python -m tests.bench.bench_vllm_server
 	$(BIN)/python -m tests.bench.bench_monitor_ingest
 	$(BIN)/python -m tests.bench.bench_detectors
 

