@@ -53,6 +53,8 @@ class PlatformSettings(BaseSettings):
     # A Hugging Face model folder or hub id; unset means the default that `llmops model init` stores.
     base_model: str | None = None
     s3_endpoint_url: str | None = None
+    # What computes text embeddings (retriever, monitor); unset: onnx where onnxruntime is installed.
+    embedding_backend: Literal["onnx", "torch"] | None = None
 
     http_host: str = "127.0.0.1"
     model_server_port: int = 8000
@@ -68,6 +70,11 @@ class PlatformSettings(BaseSettings):
     handler_max_attempts: int = Field(default=3, ge=1)
     handler_backoff_seconds: float = Field(default=0.2, ge=0)
     consumer_batch_size: int = Field(default=500, ge=1)
+
+    @property
+    def embedding_cache_dir(self) -> Path:
+        """Where embedding models exported to ONNX are kept, shared by every service of this data dir."""
+        return self.data_dir / "models" / "onnx"
 
     def port_of(self, service: str) -> int:
         """The HTTP port of `service`."""
