@@ -1,6 +1,6 @@
 """The ONNX graph of a model's transformer, exported once with torch and kept in a cache folder.
 
-The file is named after a hash of every file of the model, so a changed model is exported again. It is
+The file is named after a hash of the transformer's files, so a changed model is exported again. It is
 written under a temporary name and renamed into place, so a crash mid-export leaves no half file, and an
 exclusive lock makes a second process that starts at the same time wait and reuse the first one's file.
 """
@@ -40,10 +40,12 @@ def exported_model(model: ModelFiles, cache_dir: Path) -> Path:
 
 
 def model_digest(folder: Path) -> str:
-    """sha256 over the relative path and content of every file under `folder`, and the export format."""
+    """sha256 over the export format and the name and content of each file directly in `folder`: the
+    transformer's config, weights and tokenizer. Subfolders hold the steps run after the graph (pooling,
+    normalisation), which do not change it."""
     digest = hashlib.sha256(f"format {EXPORT_FORMAT} opset {OPSET}\n".encode())
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        digest.update(f"{path.relative_to(folder).as_posix()}\n".encode())
+    for path in sorted(p for p in folder.iterdir() if p.is_file()):
+        digest.update(f"{path.name}\n".encode())
         with path.open("rb") as file:
             while block := file.read(_READ_CHUNK):
                 digest.update(block)

@@ -1,5 +1,8 @@
-"""What a sentence-transformers folder says happens around its transformer: pooling, normalisation and
-the input length. An embedder that runs the bare transformer (ONNX Runtime) must redo these steps exactly.
+"""What a sentence-transformers folder says happens around its transformer: the pooling and the input
+length. An embedder that runs the bare transformer (ONNX Runtime) must redo these steps exactly.
+
+A Normalize module is accepted but not needed: every `Embedder` returns unit vectors anyway, as the torch
+backend asks sentence-transformers to (`normalize_embeddings=True`).
 """
 
 from __future__ import annotations
@@ -13,8 +16,10 @@ from .model_files import EmbeddingModelError, ModelFiles
 
 Pooling = Literal["mean", "cls"]
 
+_TRANSFORMER_MODULE = "sentence_transformers.models.Transformer"
 _NORMALIZE_MODULE = "sentence_transformers.models.Normalize"
 _POOLING_MODULE = "sentence_transformers.models.Pooling"
+_KNOWN_MODULES = (_TRANSFORMER_MODULE, _POOLING_MODULE, _NORMALIZE_MODULE)
 _POOLING_FLAGS: dict[str, Pooling | None] = {
     "pooling_mode_mean_tokens": "mean",
     "pooling_mode_cls_token": "cls",
@@ -28,10 +33,9 @@ _POOLING_FLAGS: dict[str, Pooling | None] = {
 
 @dataclass(frozen=True, slots=True)
 class SentencePipeline:
-    """The steps after the transformer, and how many word pieces (with [CLS] and [SEP]) it reads."""
+    """The pooling after the transformer, and how many word pieces (with [CLS] and [SEP]) it reads."""
 
     pooling: Pooling
-    normalize: bool
     max_seq_length: int
     dimension: int
 
@@ -49,9 +53,8 @@ def read_pipeline(model: ModelFiles) -> SentencePipeline:
     configured = _json(bert_config).get("max_seq_length") if bert_config.is_file() else None
     # sentence-transformers reads at most max_seq_length tokens, and never past the position table.
     max_seq_length = min(int(configured or positions), positions)
-    normalize = any(m.get("type") == _NORMALIZE_MODULE for m in modules)
     _refuse_prompts(model)
-    return SentencePipeline(pooling, normalize, max_seq_length, dimension)
+    return SentencePipeline(pooling, max_seq_length, dimension)
 
 
 def _pooling(name: str, config: dict[str, Any]) -> tuple[Pooling, int]:
@@ -80,6 +83,13 @@ def _modules(folder: Path) -> list[dict[str, Any]]:
     modules = _json(folder / "modules.json")
     if not isinstance(modules, list):
         raise EmbeddingModelError(f"{folder / 'modules.json'} is not a list of modules")
+    # A Dense layer after pooling, say, would be silently skipped: better to refuse the model.
+    unknown = [str(m.get("type")) for m in modules if m.get("type") not in _KNOWN_MODULES]
+    if unknown or not modules or modules[0].get("type") != _TRANSFORMER_MODULE or modules[0].get("path"):
+        raise EmbeddingModelError(
+            f"{folder} is not a transformer at its root followed by pooling and normalisation "
+            f"(other modules: {', '.join(unknown) or 'none'}); set LLMOPS_EMBEDDING_BACKEND=torch"
+        )
     return modules
 
 
