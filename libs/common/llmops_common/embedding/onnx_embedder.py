@@ -60,6 +60,9 @@ class OnnxEmbedder:
         options.intra_op_num_threads = threads or min(MAX_CPU_THREADS, os.cpu_count() or 1)
         options.inter_op_num_threads = 1
         options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
+        # Idle pool threads would otherwise spin after each run and take the cores from the search that
+        # follows: embed + hybrid search at 100k chunks measured p99 14-17 ms without spinning, 30-36 with.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         session = onnxruntime.InferenceSession(
             str(exported_model(files, cache_dir)), options, providers=["CPUExecutionProvider"]
         )
