@@ -26,7 +26,7 @@ def minilm() -> ModelFiles:
 def onnx_cache(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Where the tests keep exported graphs: pytest's cache folder, so the export (seconds) runs once
     across runs, or a temporary folder when the cache is off."""
-    cache = request.config.cache
+    cache = getattr(request.config, "cache", None)  # absent under -p no:cacheprovider
     return cache.mkdir("llmops-onnx") if cache else tmp_path_factory.mktemp("onnx")
 
 
