@@ -7,12 +7,14 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 
+from llmops_common.embedding.backends import EmbeddingBackend, load_embedder
 from llmops_common.embedding.model_files import EmbeddingModelError, locate_model
-from llmops_common.embedding.sentence_embedder import SentenceTransformerEmbedder
+from llmops_common.embedding.sentence_embedder import Embedder
 from llmops_common.service.runtime import ServiceRuntime
 from llmops_common.storage.telemetry import TelemetryStore
 
@@ -50,9 +52,11 @@ class LazyEmbedder:
     """The embedding model, loaded on the first detector run that needs it (a worker thread), not at start:
     loading takes seconds. A model that cannot be loaded turns embedding drift off, logged once."""
 
-    def __init__(self, model: str) -> None:
+    def __init__(self, model: str, backend: EmbeddingBackend | None, cache_dir: Path) -> None:
         self._model = model
-        self._embedder: SentenceTransformerEmbedder | None = None
+        self._backend = backend
+        self._cache_dir = cache_dir
+        self._embedder: Embedder | None = None
         self._failed = False
 
     def embed_documents(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
@@ -60,7 +64,8 @@ class LazyEmbedder:
         if self._embedder is None and not self._failed:
             try:
                 # One thread: a run embeds a few hundred prompts, and the sink needs the other cores.
-                self._embedder = SentenceTransformerEmbedder.load(locate_model(self._model), threads=1)
+                files = locate_model(self._model)
+                self._embedder = load_embedder(files, self._backend, self._cache_dir, threads=1)
             except EmbeddingModelError as error:
                 log.warning("embedding drift is off: %s", error.message)
                 self._failed = True
@@ -79,7 +84,11 @@ async def running_alerting(
     runtime: ServiceRuntime, settings: Settings, store: TelemetryStore, clock: Clock = utc_now
 ) -> AsyncIterator[Alerting]:
     """Builds the alerting from the settings, restores open alerts, and runs it on its schedule."""
-    embedder = LazyEmbedder(settings.embedding_drift.model) if settings.embedding_drift.enabled else None
+    embedder = (
+        LazyEmbedder(settings.embedding_drift.model, settings.embedding_backend, settings.embedding_cache_dir)
+        if settings.embedding_drift.enabled
+        else None
+    )
     tracker = AlertTracker(settings.detection)
     opened = await asyncio.to_thread(restore_tracker, store, tracker, clock() - HISTORY_RESTORED)
     log.info("alerting starts with %d open alert(s)", opened)

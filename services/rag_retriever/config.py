@@ -23,11 +23,13 @@ class RetrieverConfig:
     embedding_model: str = DEFAULT_EMBEDDING_MODEL
     """A packaged model's name (see `model_files.PACKAGED_MODELS`) or a sentence-transformers folder."""
     embedding_device: str | None = None
-    """A torch device such as "cpu" or "cuda"; None picks a GPU when there is one."""
+    """A torch device such as "cpu" or "cuda"; None picks a GPU when there is one (torch backend). Naming
+    a GPU selects the torch backend unless `LLMOPS_EMBEDDING_BACKEND` says otherwise."""
     embedding_batch_size: int | None = None
     """Texts per forward pass; None picks 16 on a CPU and 128 on a GPU."""
     embedding_threads: int | None = None
-    """torch's threads on a CPU (process-wide); None takes up to 4, which keeps query latency low."""
+    """The model's threads on a CPU (torch's are process-wide, ONNX Runtime's the session's); None takes up
+    to 4, which keeps query latency low."""
     chunk_tokens: int = 200
     """Word pieces per chunk at most; with [CLS] and [SEP] it must fit the model's input (256)."""
     chunk_overlap_tokens: int = 40

@@ -7,8 +7,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from llmops_common.embedding.backends import load_embedder
 from llmops_common.embedding.model_files import load_tokenizer, locate_model
-from llmops_common.embedding.sentence_embedder import Embedder, SentenceTransformerEmbedder, Vectors
+from llmops_common.embedding.sentence_embedder import Embedder, Vectors
 from llmops_common.settings import PlatformSettings
 
 from .chunking import Chunk, Chunker
@@ -98,15 +99,21 @@ class Retriever:
 def open_retriever(
     config: RetrieverConfig, settings: PlatformSettings, state_dir: Path, embedder: Embedder | None = None
 ) -> Retriever:
-    """Loads the model (unless `embedder` is given) and opens its collection; close the retriever after use.
+    """Loads the model (unless `embedder` is given) on the settings' backend and opens its collection;
+    close the retriever after use.
 
     Opening also lets the store index whatever an earlier process wrote but left unindexed, which can
     take a while (about a minute for 100k chunks on two cores); nothing is served meanwhile anyway.
     """
     files = locate_model(config.embedding_model)
     if embedder is None:
-        embedder = SentenceTransformerEmbedder.load(
-            files, config.embedding_device, config.embedding_batch_size, config.embedding_threads
+        embedder = load_embedder(
+            files,
+            settings.embedding_backend,
+            settings.embedding_cache_dir,
+            device=config.embedding_device,
+            batch_size=config.embedding_batch_size,
+            threads=config.embedding_threads,
         )
     tokenizer = load_tokenizer(files)
     chunker = Chunker(tokenizer, config.chunk_tokens, config.chunk_overlap_tokens, embedder.max_tokens)

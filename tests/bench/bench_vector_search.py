@@ -30,8 +30,9 @@ from pathlib import Path
 import numpy as np
 from prometheus_client import CollectorRegistry
 
+from llmops_common.embedding.backends import EmbeddingBackend, load_embedder, resolve_backend
 from llmops_common.embedding.model_files import DEFAULT_EMBEDDING_MODEL, load_tokenizer, locate_model
-from llmops_common.embedding.sentence_embedder import SentenceTransformerEmbedder, Vectors
+from llmops_common.embedding.sentence_embedder import Embedder, Vectors
 from llmops_common.events import RetrievalAnsweredV1, RetrievalRequestedV1
 from llmops_common.kafka.admin import catalog_topics, create_topics
 from llmops_common.kafka.bus import Bus
@@ -73,6 +74,9 @@ class BenchConfig:
     top_k: int = 5
     model: str = DEFAULT_EMBEDDING_MODEL
     device: str | None = None
+    backend: EmbeddingBackend | None = None
+    """The backend of indexing and of the round trips; None: the platform's default. Query embedding is
+    timed on both."""
 
 
 @dataclass
@@ -93,11 +97,11 @@ class BenchResult:
     searches: list[SearchFigures] = field(default_factory=list)
     optimize_once: float = 0.0
     optimize_steps: list[float] = field(default_factory=list)
-    query_embedding: list[float] = field(default_factory=list)
+    query_embedding: dict[str, list[float]] = field(default_factory=dict)
     round_trips: list[float] = field(default_factory=list)
     kafka_round_trips: list[float] = field(default_factory=list)
     indexing: dict[str, float] = field(default_factory=dict)
-    embedding_rate: float = 0.0
+    embedding_rate: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -203,9 +207,7 @@ def measure_edge(config: BenchConfig, result: BenchResult, work: Path) -> None:
         result.searches[-1].latencies = time_searches(store.index, data, config, config.queries)
 
 
-def measure_edge_in_steps(
-    config: BenchConfig, embedder: SentenceTransformerEmbedder, result: BenchResult, work: Path
-) -> None:
+def measure_edge_in_steps(config: BenchConfig, embedder: Embedder, result: BenchResult, work: Path) -> None:
     """Edge loaded `optimize_step` chunks at a time with an optimize after each, as the retriever keeps
     it; then the round trip through the real model on it."""
     data = SyntheticChunks(seed=2)
@@ -303,23 +305,36 @@ async def time_kafka_round_trips(retriever: Retriever, config: BenchConfig, work
             handlers.close()
 
 
-def measure_model(config: BenchConfig, embedder: SentenceTransformerEmbedder, result: BenchResult) -> None:
-    """Query embedding latency, and document embedding alone in chunks/s."""
-    questions = qa_questions()
-    for n in range(config.warmup + config.embed_queries):
-        started = time.perf_counter()
-        embedder.embed_query(questions[n % len(questions)])
-        result.query_embedding.append(time.perf_counter() - started)
-    del result.query_embedding[: config.warmup]
+def load_embedders(config: BenchConfig) -> dict[str, Embedder]:
+    """The model on each backend, the one the retriever uses first; ONNX keeps its export in the platform's
+    cache (`LLMOPS_DATA_DIR`), so only the first run pays for it."""
+    files, cache = locate_model(config.model), PlatformSettings().embedding_cache_dir
+    chosen = resolve_backend(config.backend, config.device)
+    backends: list[EmbeddingBackend] = [chosen, "torch" if chosen == "onnx" else "onnx"]
+    return {backend: load_embedder(files, backend, cache, device=config.device) for backend in backends}
+
+
+def measure_model(config: BenchConfig, embedders: dict[str, Embedder], result: BenchResult) -> None:
+    """Query embedding latency on each backend, in alternating blocks so that both see the same load, and
+    document embedding alone in chunks/s."""
+    questions, block = qa_questions(), 25
+    for embedder in embedders.values():
+        for question in questions[: config.warmup]:
+            embedder.embed_query(question)
+    for first in range(0, config.embed_queries, block):
+        for backend, embedder in embedders.items():
+            for n in range(first, min(first + block, config.embed_queries)):
+                started = time.perf_counter()
+                embedder.embed_query(questions[n % len(questions)])
+                result.query_embedding.setdefault(backend, []).append(time.perf_counter() - started)
     texts = [document.text for document in qa_corpus(config.corpus_docs)]
-    started = time.perf_counter()
-    embedder.embed_documents(texts)
-    result.embedding_rate = len(texts) / (time.perf_counter() - started)
+    for backend, embedder in embedders.items():
+        started = time.perf_counter()
+        embedder.embed_documents(texts)
+        result.embedding_rate[backend] = len(texts) / (time.perf_counter() - started)
 
 
-def measure_indexing(
-    config: BenchConfig, engine: EmbeddedEngine, embedder: SentenceTransformerEmbedder, work: Path
-) -> float:
+def measure_indexing(config: BenchConfig, engine: EmbeddedEngine, embedder: Embedder, work: Path) -> float:
     """Chunks/s of `Retriever.index_documents` (chunk, embed, BM25, replace) in batches of 64 documents."""
     settings = PlatformSettings(data_dir=work, qdrant_url=None)
     retriever_config = RetrieverConfig(embedding_model=config.model, embedded_engine=engine)
@@ -337,11 +352,13 @@ def measure_indexing(
 def run_benchmark(config: BenchConfig, progress: Callable[[str], None] = print) -> BenchResult:
     """Runs every measurement and returns the raw figures."""
     result = BenchResult()
-    embedder = SentenceTransformerEmbedder.load(locate_model(config.model), config.device)
+    embedders = load_embedders(config)
+    embedder = next(iter(embedders.values()))
     with tempfile.TemporaryDirectory(prefix="llmops-bench-rag-") as tmp:
         work = Path(tmp)
-        measure_model(config, embedder, result)
-        progress(f"query embedding p50 {percentile(result.query_embedding, 50) * 1000:.2f} ms")
+        measure_model(config, embedders, result)
+        for backend, latencies in result.query_embedding.items():
+            progress(f"query embedding on {backend}: p50 {percentile(latencies, 50) * 1000:.2f} ms")
         for engine in ("edge", "qdrant-local"):
             result.indexing[engine] = measure_indexing(config, engine, embedder, work / f"indexing-{engine}")
             progress(f"indexing on {engine}: {result.indexing[engine]:,.0f} chunks/s")
@@ -375,7 +392,10 @@ def render(result: BenchResult, config: BenchConfig) -> str:
     steps = result.optimize_steps or [0.0]
     model_rows = [
         ("metric", "value", "goal", "result"),
-        ("query embedding p50 / p99", f"{ms(result.query_embedding, 50)} / {ms(result.query_embedding, 99)}", "-", "-"),
+        *(
+            (f"query embedding on {backend} p50 / p99", f"{ms(latencies, 50)} / {ms(latencies, 99)}", "-", "-")
+            for backend, latencies in result.query_embedding.items()
+        ),
         (
             f"retrieval round trip through Kafka, Edge at {config.chunks:,}: p50 / p99",
             f"{kafka50:.2f} ms / {kafka99:.2f} ms",
@@ -395,14 +415,18 @@ def render(result: BenchResult, config: BenchConfig) -> str:
             "-",
             "-",
         ),
-        ("document embedding alone", f"{result.embedding_rate:,.0f} chunks/s", "-", "-"),
+        *(
+            (f"document embedding alone on {backend}", f"{rate:,.0f} chunks/s", "-", "-")
+            for backend, rate in result.embedding_rate.items()
+        ),
         *(
             (f"indexing on {engine} (real embeddings)", f"{rate:,.0f} chunks/s", "-", "-")
             for engine, rate in result.indexing.items()
         ),
     ]
     model_header = (
-        f"Model and pipeline: {config.model} on {config.device or 'the default device'}, "
+        f"Model and pipeline: {config.model} on {config.device or 'the default device'}, indexing and round trips "
+        f"on {resolve_backend(config.backend, config.device)}, "
         f"{config.corpus_docs:,} QA documents for indexing"
     )
     return table(header, rows) + "\n\n" + table(model_header, model_rows)
@@ -422,6 +446,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--corpus-docs", type=int, default=defaults.corpus_docs, help="documents for indexing")
     parser.add_argument("--model", default=defaults.model, help="embedding model: a packaged name or a folder")
     parser.add_argument("--device", default=None, help="torch device of the model (default: GPU if any)")
+    parser.add_argument("--backend", choices=["onnx", "torch"], default=None, help="for indexing and round trips")
     args = parser.parse_args(argv)
     config = BenchConfig(
         chunks=args.chunks,
@@ -432,6 +457,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         corpus_docs=args.corpus_docs,
         model=args.model,
         device=args.device,
+        backend=args.backend,
     )
     print(render(run_benchmark(config), config))
 

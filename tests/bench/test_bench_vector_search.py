@@ -27,3 +27,7 @@ def test_vector_search_benchmark_prints_its_tables() -> None:
         "brute force",
     ]
     assert len(result.round_trips) == config.embed_queries
+    assert {backend: len(trips) for backend, trips in result.query_embedding.items()} == {
+        "onnx": config.embed_queries,
+        "torch": config.embed_queries,
+    }

@@ -53,6 +53,8 @@ class PlatformSettings(BaseSettings):
     # A Hugging Face model folder or hub id; unset means the default that `llmops model init` stores.
     base_model: str | None = None
     s3_endpoint_url: str | None = None
+    # What computes text embeddings (retriever, monitor); unset: onnx where onnxruntime is installed.
+    embedding_backend: Literal["onnx", "torch"] | None = None
 
     http_host: str = "127.0.0.1"
     model_server_port: int = 8000
@@ -71,6 +73,11 @@ class PlatformSettings(BaseSettings):
     """The most records a consumer takes per poll. Large enough to take all that a fetch brought (up to
     1 MiB per partition): aiokafka fetches again only once every partition's records are taken, and
     then the broker serves the next fetch while this batch is handled."""
+
+    @property
+    def embedding_cache_dir(self) -> Path:
+        """Where embedding models exported to ONNX are kept, shared by every service of this data dir."""
+        return self.data_dir / "models" / "onnx"
 
     def port_of(self, service: str) -> int:
         """The HTTP port of `service`."""
