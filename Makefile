@@ -19,6 +19,7 @@ bench: $(VENV)/.installed-dev $(VENV)/.installed-vllm
 	$(BIN)/python -m tests.bench.bench_prompts
 	$(BIN)/python -m tests.bench.bench_ingestion
 	$(BIN)/python -m tests.bench.bench_vector_search
+	$(BIN)/python -m tests.bench.bench_retrieval_round_trip
 	$(BIN)/python -m tests.bench.bench_engines
 	$(BIN)/python -m tests.bench.bench_vllm_server
 	$(BIN)/python -m tests.bench.bench_monitor_ingest

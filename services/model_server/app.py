@@ -104,7 +104,7 @@ def create_app(
                 runtime.bus.publisher,
                 RETRIEVAL_REPLIES.name,
                 RetrievalAnsweredV1,
-                fetch_max_wait_ms=settings.retrieval_reply_wait_ms,
+                fetch_max_wait_ms=settings.kafka_request_fetch_wait_ms,
             )
             admission = Admission(settings.max_running_requests, settings.max_queued_requests)
             metrics.watch_queue(lambda: admission.queued, lambda: admission.running)

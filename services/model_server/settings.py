@@ -46,8 +46,6 @@ class Settings(ServiceSettings):
     """How often the key, prompt and deployment replicas ask the broker for changes when it is quiet.
     The server needs no read-your-writes: a new key or deployment counts within this, and the CPU the
     polls would take stays with the engine."""
-    retrieval_reply_wait_ms: int = Field(default=5, ge=1)
-    """The longest fetch wait of the retrieval reply consumer (a broker answers sooner when a reply comes)."""
 
     retriever_timeout_seconds: float = Field(default=5.0, gt=0)
     rag_context_max_chars: int = Field(default=8000, ge=0)

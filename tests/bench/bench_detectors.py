@@ -127,7 +127,9 @@ def detector_cases(
 def detector_rows(
     store: TelemetryStore, settings: Settings, now: datetime, embedder: SentenceTransformerEmbedder | None
 ) -> list[tuple[str, ...]]:
-    rows = [("detector (one model)", "cold p50 ms", "cold max ms", "warm p50 ms", f"goal < {DETECTOR_GOAL_MS:g} ms")]
+    rows: list[tuple[str, ...]] = [
+        ("detector (one model)", "cold p50 ms", "cold max ms", "warm p50 ms", f"goal < {DETECTOR_GOAL_MS:g} ms")
+    ]
     for name, factory in detector_cases(store, settings, now, embedder):
         with_model = "MiniLM" in name
         cold, warm = timings(factory, 2 if with_model else REPEATS)
@@ -202,7 +204,7 @@ async def onset_to_alert(seconds_limit: float, embedder: SentenceTransformerEmbe
         await alerts.stop()
         await broker.stop()
         store.close()
-    rows = [("alert (drift onset at t=0)", "seconds to the alert event")]
+    rows: list[tuple[str, ...]] = [("alert (drift onset at t=0)", "seconds to the alert event")]
     rows += [(alert_id, f"{first_seen[alert_id] - onset:.1f}") for alert_id in sorted(first_seen)]
     if not first_seen:
         rows.append(("no drift alert", f"> {seconds_limit:g}"))

@@ -1,6 +1,7 @@
 """Benchmarks the retriever's stores and model, and prints a table: search latency at 100k chunks on
 Qdrant Edge and on qdrant-client's local mode, Edge's optimizer runs, query embedding, the retrieval
-round trip (query embedding included) in process and through Kafka on a real broker, and indexing
+round trip in process (query embedding included; through Kafka and the service it is
+`tests.bench.bench_retrieval_round_trip`), and indexing
 throughput with real embeddings.
 
 Run it with `python -m tests.bench.bench_vector_search [--chunks N] [--local-chunks N] ...`.
@@ -17,7 +18,6 @@ shipped QA documents, repeated.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import tempfile
 import time
@@ -28,26 +28,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from prometheus_client import CollectorRegistry
 
 from llmops_common.embedding.backends import EmbeddingBackend, load_embedder, resolve_backend
 from llmops_common.embedding.model_files import DEFAULT_EMBEDDING_MODEL, load_tokenizer, locate_model
 from llmops_common.embedding.sentence_embedder import Embedder, Vectors
-from llmops_common.events import RetrievalAnsweredV1, RetrievalRequestedV1
-from llmops_common.kafka.admin import catalog_topics, create_topics
-from llmops_common.kafka.bus import Bus
-from llmops_common.kafka.request_reply import Requester
 from llmops_common.settings import PlatformSettings
-from llmops_common.topics import RETRIEVAL_REPLIES, RETRIEVAL_REQUESTS
 from services.rag_retriever.chunking import Chunker
 from services.rag_retriever.config import EmbeddedEngine, RetrieverConfig
 from services.rag_retriever.engines.opening import open_engine
 from services.rag_retriever.engines.protocol import CollectionSpec, SearchMode, StoredChunk, VectorEngine
-from services.rag_retriever.handlers import RetrieverHandlers
 from services.rag_retriever.index import ChunkIndex, chunk_payload
 from services.rag_retriever.retriever import DocumentText, Retriever, open_retriever
 from services.rag_retriever.sparse import Bm25Encoder, SparseVector
-from tests.bench.report import bench_broker, percentile, quiet_access_log, table, verdict
+from tests.bench.report import percentile, table
 
 DIMENSION = 384
 VOCABULARY = 30_522
@@ -55,7 +48,6 @@ WRITE_BATCH = 1_000
 TENANT = "acme"
 OTHER_TENANTS = ("t1", "t2", "t3", "t4")
 MODES: tuple[SearchMode, ...] = ("dense", "hybrid")
-ROUND_TRIP_P50_GOAL_MS, ROUND_TRIP_P99_GOAL_MS = 20.0, 50.0
 QA_DIR = Path(__file__).resolve().parents[1] / "data" / "rag"
 
 
@@ -99,7 +91,6 @@ class BenchResult:
     optimize_steps: list[float] = field(default_factory=list)
     query_embedding: dict[str, list[float]] = field(default_factory=dict)
     round_trips: list[float] = field(default_factory=list)
-    kafka_round_trips: list[float] = field(default_factory=list)
     indexing: dict[str, float] = field(default_factory=dict)
     embedding_rate: dict[str, float] = field(default_factory=dict)
 
@@ -226,7 +217,6 @@ def measure_edge_in_steps(config: BenchConfig, embedder: Embedder, result: Bench
         tokenizer = load_tokenizer(locate_model(config.model))
         retriever = Retriever(Chunker(tokenizer), embedder, Bm25Encoder(tokenizer), store.index)
         result.round_trips = time_round_trips(retriever, config)
-        result.kafka_round_trips = asyncio.run(time_kafka_round_trips(retriever, config, work / "kafka"))
 
 
 def measure_local(config: BenchConfig, result: BenchResult, work: Path) -> None:
@@ -264,45 +254,6 @@ def time_round_trips(retriever: Retriever, config: BenchConfig) -> list[float]:
         retriever.search(TENANT, questions[n % len(questions)], config.top_k, "hybrid")
         trips.append(time.perf_counter() - started)
     return trips[config.warmup :]
-
-
-async def time_kafka_round_trips(retriever: Retriever, config: BenchConfig, work: Path) -> list[float]:
-    """Seconds per retrieval request through Kafka, one at a time: the requester publishes it, the
-    retriever's own handlers (their consumer, their model thread) embed the query, search in hybrid mode
-    within the tenant and publish the reply, and the requester reads it."""
-    with bench_broker() as bootstrap, quiet_access_log():
-        settings = PlatformSettings(kafka_bootstrap=bootstrap, data_dir=work, qdrant_url=None)
-        await create_topics(settings, catalog_topics(settings))
-        service = Bus.create(settings, source="retriever", state_dir=work / "service", registry=CollectorRegistry())
-        handlers = RetrieverHandlers(retriever, service.publisher)
-        handlers.subscribe(service.consumer)
-        asker = Bus.create(settings, source="bench", state_dir=work / "asker", registry=CollectorRegistry())
-        requester = Requester(asker.broker, asker.publisher, RETRIEVAL_REPLIES.name, RetrievalAnsweredV1)
-        await service.start()
-        await asker.start()
-        try:
-            await requester.wait_ready(timeout=60)
-            questions, trips = qa_questions(), []
-            for n in range(config.warmup + config.embed_queries):
-                request = RetrievalRequestedV1(
-                    request_id=f"bench-{n}",
-                    tenant=TENANT,
-                    collection="bench",
-                    query=questions[n % len(questions)],
-                    top_k=config.top_k,
-                    mode="hybrid",
-                )
-                started = time.perf_counter()
-                # The first requests also wait for the retriever's consumer to join its group.
-                answer = await requester.request(request, topic=RETRIEVAL_REQUESTS.name, timeout=60)
-                trips.append(time.perf_counter() - started)
-                if answer.error is not None or len(answer.chunks) != config.top_k:
-                    raise RuntimeError(f"unexpected answer: {answer.error or len(answer.chunks)} chunks")
-            return trips[config.warmup :]
-        finally:
-            await asker.close()
-            await service.close()
-            handlers.close()
 
 
 def load_embedders(config: BenchConfig) -> dict[str, Embedder]:
@@ -388,7 +339,6 @@ def render(result: BenchResult, config: BenchConfig) -> str:
         f"({config.local_queries} on local mode) after {config.warmup} warm-up"
     )
     trip50, trip99 = (percentile(result.round_trips, q) * 1000 for q in (50, 99))
-    kafka50, kafka99 = (percentile(result.kafka_round_trips, q) * 1000 for q in (50, 99))
     steps = result.optimize_steps or [0.0]
     model_rows = [
         ("metric", "value", "goal", "result"),
@@ -397,13 +347,7 @@ def render(result: BenchResult, config: BenchConfig) -> str:
             for backend, latencies in result.query_embedding.items()
         ),
         (
-            f"retrieval round trip through Kafka, Edge at {config.chunks:,}: p50 / p99",
-            f"{kafka50:.2f} ms / {kafka99:.2f} ms",
-            f"< {ROUND_TRIP_P50_GOAL_MS:g} / < {ROUND_TRIP_P99_GOAL_MS:g} ms",
-            verdict(kafka50 < ROUND_TRIP_P50_GOAL_MS and kafka99 < ROUND_TRIP_P99_GOAL_MS),
-        ),
-        (
-            "  of which in process: embed + hybrid search, p50 / p99",
+            f"retrieval in process, Edge at {config.chunks:,}: embed + hybrid search, p50 / p99",
             f"{trip50:.2f} ms / {trip99:.2f} ms",
             "-",
             "-",

@@ -43,6 +43,12 @@ class PlatformSettings(BaseSettings):
     kafka_replication_factor: int = Field(default=1, ge=1)
     # Services create missing catalog topics at start; turn off where an operator owns topic creation.
     kafka_create_topics: bool = True
+    kafka_request_fetch_wait_ms: int = Field(default=2, ge=1)
+    """The longest fetch wait of the consumers a caller awaits: retrieval requests and their replies.
+    Tansu answers a fetch only when the wait ends, even if records arrived, so this is the latency
+    floor of each hop; each idle consumer then asks 1000/this times a second (at 2 ms about 7% of a core
+    in the service and 9% in Tansu, against 4% and 5% at 5 ms). Apache Kafka answers as soon as records
+    arrive: raise it there (500) and lose no latency."""
 
     data_dir: Path = Path(".llmops")
     clickhouse_url: str | None = None

@@ -38,6 +38,7 @@ class Bus:
             batch_size=settings.consumer_batch_size,
             session_timeout_ms=settings.kafka_session_timeout_ms,
             heartbeat_interval_ms=settings.kafka_heartbeat_interval_ms,
+            low_latency_fetch_wait_ms=settings.kafka_request_fetch_wait_ms,
         )
         return cls(broker, EventPublisher(broker, source), consumer, idempotency)
 

@@ -70,8 +70,9 @@ class RetryPolicy:
 
 BATCH_MAX_WAIT_MS = 100
 """How long a batch poll waits for records: the most an idle subscription adds to an event's latency."""
-LOW_LATENCY_MAX_WAIT_MS = 5
-"""How long a latency-sensitive subscription's fetch waits at the broker when idle."""
+LOW_LATENCY_MAX_WAIT_MS = 2
+"""How long a latency-sensitive subscription's fetch waits at the broker when idle, by default (see the
+setting `kafka_request_fetch_wait_ms`)."""
 
 
 @dataclass
@@ -113,6 +114,7 @@ class EventConsumer:
         batch_size: int = 5000,
         session_timeout_ms: int = 10_000,
         heartbeat_interval_ms: int = 3_000,
+        low_latency_fetch_wait_ms: int = LOW_LATENCY_MAX_WAIT_MS,
     ) -> None:
         self._broker = broker
         self._idempotency = idempotency
@@ -121,6 +123,7 @@ class EventConsumer:
         self._batch_size = batch_size
         self._session_timeout_ms = session_timeout_ms
         self._heartbeat_interval_ms = heartbeat_interval_ms
+        self._low_latency_fetch_wait_ms = low_latency_fetch_wait_ms
 
     def subscribe(
         self,
@@ -179,11 +182,10 @@ class EventConsumer:
             "fetch_max_wait_ms": BATCH_MAX_WAIT_MS,
         }
 
-    @staticmethod
-    def _single_record() -> dict[str, Any]:
+    def _single_record(self) -> dict[str, Any]:
         # FastStream's single-record loop awaits `getone()`, which wakes on arrival; its batch loop
         # polls and sleeps between empty polls.
-        return {"batch": False, "fetch_max_wait_ms": LOW_LATENCY_MAX_WAIT_MS}
+        return {"batch": False, "fetch_max_wait_ms": self._low_latency_fetch_wait_ms}
 
     async def _consume_batch(self, sub: _Subscription, raw: Any, headers: list[dict[str, str] | None]) -> None:
         records: tuple[ConsumerRecord[bytes, bytes], ...] = raw if isinstance(raw, tuple) else (raw,)
