@@ -19,5 +19,5 @@ async def test_model_server_benchmark_prints_its_table() -> None:
         result = await run_benchmark(config)
 
     print(render(result, config))
-    assert len(result.http) == len(result.direct) == config.requests
+    assert len(result.http) == len(result.httpx) == len(result.direct) == config.requests
     assert [len(result.ttft_http[c]) for c in config.concurrency] == list(config.concurrency)
