@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -29,7 +28,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
 from prometheus_client import CollectorRegistry
 
 from llmops_common.embedding.backends import load_embedder
@@ -39,7 +37,6 @@ from llmops_common.events import RetrievalAnsweredV1, RetrievalRequestedV1
 from llmops_common.kafka.bus import Bus
 from llmops_common.kafka.request_reply import Requester
 from llmops_common.local_kafka import free_port
-from llmops_common.process_stop import stop_process
 from llmops_common.settings import PlatformSettings
 from llmops_common.topics import RETRIEVAL_REPLIES, RETRIEVAL_REQUESTS
 from services.rag_retriever.chunking import Chunker
@@ -52,10 +49,9 @@ from services.rag_retriever.sparse import Bm25Encoder
 from tests.bench.bench_vector_search import TENANT, qa_questions
 from tests.bench.rag_bulk_fill import embed_seeds, fill_derived, state_size_mb
 from tests.bench.report import Row, bench_broker, percentile, quiet_access_log, table, verdict
+from tests.bench.server_process import running_process
 
 P50_GOAL_MS, P99_GOAL_MS = 20.0, 50.0
-REPO_ROOT = Path(__file__).resolve().parents[2]
-SERVICE_START_TIMEOUT_S = 600.0
 
 
 @dataclass(frozen=True)
@@ -116,44 +112,18 @@ def time_in_process(config: BenchConfig, settings: Settings, embedder: Embedder)
 
 @contextmanager
 def running_service(settings: Settings) -> Iterator[None]:
-    """`python -m services.rag_retriever` on `settings`' broker and data folder, ready; stopped on exit.
-
-    Its output goes to `service.log` in the data folder, whose tail is printed if anything fails."""
-    env = {
+    """`python -m services.rag_retriever` on `settings`' broker and data folder, ready; stopped on exit."""
+    environment = {
         **os.environ,
         "LLMOPS_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
         "LLMOPS_DATA_DIR": str(settings.data_dir),
         "LLMOPS_RAG_RETRIEVER_PORT": str(settings.rag_retriever_port),
         "LLMOPS_LOG_LEVEL": "WARNING",
     }
-    log = (settings.data_dir / "service.log").open("wb")
-    service = subprocess.Popen(
-        [sys.executable, "-m", "services.rag_retriever"], cwd=REPO_ROOT, env=env, stdout=log, stderr=log
-    )
-    try:
-        wait_ready(f"http://127.0.0.1:{settings.rag_retriever_port}/readyz", service)
+    command = [sys.executable, "-m", "services.rag_retriever"]
+    with running_process("the retriever", command, environment, settings.rag_retriever_port, "/readyz") as server:
+        server.wait_ready()
         yield
-    except BaseException:
-        print((settings.data_dir / "service.log").read_text(errors="replace")[-4000:], file=sys.stderr)
-        raise
-    finally:
-        stop_process(service, grace_seconds=30)
-        log.close()
-
-
-def wait_ready(url: str, service: subprocess.Popen[bytes]) -> None:
-    """Polls the service's readiness until it answers 200; fails if the process exits first."""
-    deadline = time.monotonic() + SERVICE_START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if service.poll() is not None:
-            raise RuntimeError(f"the retriever service exited with {service.returncode}")
-        try:
-            if httpx.get(url, timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.5)
-    raise RuntimeError(f"the retriever service was not ready within {SERVICE_START_TIMEOUT_S:g}s")
 
 
 async def time_through_kafka(config: BenchConfig, settings: PlatformSettings, work: Path, result: BenchResult) -> None:
