@@ -198,7 +198,7 @@ def render(result: BenchResult, config: BenchConfig) -> str:
     header = (
         f"model server on the tiny model, transformers engine, 2 CPU cores shared (noisy): {config.requests} "
         f"sequential chat requests of {config.max_tokens} greedy tokens from a minimal keep-alive client and from "
-        f"httpx, interleaved with the same request to the engine directly; TTFT over {config.stream_rounds} "
+        f"httpx, interleaved with the same request to the engine directly; TTFT from httpx over {config.stream_rounds} "
         f"rounds of {config.stream_tokens}-token streams"
     )
     return table(header, rows)
