@@ -27,6 +27,7 @@ from llmops_common.errors import InvalidEventError
 from llmops_common.events import Event
 from llmops_common.kafka.batch_consumer import Record
 from llmops_common.kafka.envelope import Envelope, decode_event, decode_headers, parse_envelope
+from llmops_common.kafka.frozen_record import FrozenRecord, freeze_record, frozen_offset, thaw_record
 from llmops_common.storage.errors import TelemetryQueryError
 from llmops_common.storage.telemetry import TelemetryStore
 
@@ -40,7 +41,8 @@ DeadLetter = Callable[[Record, BaseException], Awaitable[None]]
 
 @dataclass(slots=True)
 class _Row:
-    record: Record
+    source: FrozenRecord
+    """The record, for the dead-letter topic; a tuple, which the cycle collector stops scanning."""
     partition: TopicPartition
     event_id: str
     event_time: datetime
@@ -50,7 +52,7 @@ class _Row:
 
     @property
     def offset(self) -> int:
-        return int(self.record.offset)
+        return frozen_offset(self.source)
 
 
 @dataclass
@@ -124,6 +126,7 @@ class TelemetrySink:
         # A poll returns the records of one partition at a time.
         partition = TopicPartition(records[0].topic, records[0].partition)
         route = self._routes[partition.topic]
+        accepted = route.accepted
         rows = batch.rows[route.table]
         for record in records:
             if record.value is None:
@@ -131,14 +134,15 @@ class TelemetrySink:
             try:
                 headers = decode_headers(record.headers)
                 envelope = parse_envelope(headers)
-                event = decode_event(envelope, record.value, route.accepted)
+                event = decode_event(envelope, record.value, accepted)
             except InvalidEventError as error:
                 batch.invalid.append((record, error))
                 continue
+            source = freeze_record(record)
             if route.blocking:
-                rows.append(_Row(record, partition, envelope.id, envelope.time, b"", (route, envelope, event)))
+                rows.append(_Row(source, partition, envelope.id, envelope.time, b"", (route, envelope, event)))
             else:
-                rows.append(_Row(record, partition, envelope.id, envelope.time, route.row_line(envelope, event)))
+                rows.append(_Row(source, partition, envelope.id, envelope.time, route.row_line(envelope, event)))
         return batch
 
     async def write(self, parts: list[PreparedBatch]) -> None:
@@ -184,7 +188,7 @@ class TelemetrySink:
                     self._store.insert_json_lines, table, row.line, deduplication_token=deduplication_token([row])
                 )
             except TelemetryQueryError as error:
-                await self._send_to_dead_letter(row.record, error)
+                await self._send_to_dead_letter(thaw_record(row.source), error)
             else:
                 self._metrics.rows.labels(table).inc()
 
@@ -249,8 +253,8 @@ def deduplication_token(rows: Sequence[_Row]) -> str:
     for row in rows:
         bounds = ranges.get(row.partition)
         if bounds is None:
-            ranges[row.partition] = [row.record.offset, row.record.offset]
+            ranges[row.partition] = [row.offset, row.offset]
         else:
-            bounds[1] = row.record.offset
+            bounds[1] = row.offset
     parts = sorted(f"{p.topic}:{p.partition}:{low}-{high}" for p, (low, high) in ranges.items())
     return ";".join(parts) + f"#{len(rows)}"

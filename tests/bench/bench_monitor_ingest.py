@@ -41,6 +41,7 @@ from llmops_common.kafka.admin import create_topics
 from llmops_common.kafka.batch_consumer import BatchLimits
 from llmops_common.kafka.broker import build_broker
 from llmops_common.kafka.envelope import new_envelope
+from llmops_common.service.startup_heap import freeze_startup_heap
 from llmops_common.settings import PlatformSettings
 from llmops_common.storage.telemetry import open_telemetry_store
 from services.monitor.sink_runner import running_sink
@@ -183,8 +184,9 @@ async def sink_consume(config: BenchConfig, topic: str, count: int, work: Path) 
 async def run_benchmark(config: BenchConfig) -> BenchResult:
     """Fills one topic, then measures both sides `config.rounds` times, alternating which goes first."""
     result = BenchResult()
-    records = [as_record(telemetry_event(n)) for n in range(config.events)]
-    topic = await fill_topic(config, records)
+    topic = await fill_topic(config, [as_record(telemetry_event(n)) for n in range(config.events)])
+    # As the monitor's process does once it has started (see `create_service_app`).
+    freeze_startup_heap()
     with tempfile.TemporaryDirectory(prefix="bench-monitor-") as folder:
         for n in range(config.rounds):
             sides = ("raw", "sink") if n % 2 == 0 else ("sink", "raw")
@@ -192,11 +194,11 @@ async def run_benchmark(config: BenchConfig) -> BenchResult:
                 if side == "raw":
                     # The raw side's CPU includes joining the group; per event that is negligible.
                     cpu_before = process_cpu_seconds()
-                    raw = bench_bus.raw_consume(bench_bus.BenchConfig(config.bootstrap), topic, len(records))
+                    raw = bench_bus.raw_consume(bench_bus.BenchConfig(config.bootstrap), topic, config.events)
                     result.add(RAW, await raw)
-                    result.add(f"{RAW} cpu", (process_cpu_seconds() - cpu_before) / len(records) * 1e6)
+                    result.add(f"{RAW} cpu", (process_cpu_seconds() - cpu_before) / config.events * 1e6)
                 else:
-                    rate, cpu_us = await sink_consume(config, topic, len(records), Path(folder) / f"round-{n}")
+                    rate, cpu_us = await sink_consume(config, topic, config.events, Path(folder) / f"round-{n}")
                     result.add(SINK, rate)
                     result.add(f"{SINK} cpu", cpu_us)
     return result

@@ -359,3 +359,39 @@ async def test_each_kind_of_event_lands_in_its_table(
     ]
     assert headers_of(dead)["dlq_topic"] == bad_topic
     assert "missing headers" in headers_of(dead)["dlq_reason"]
+
+
+async def test_a_row_clickhouse_refuses_goes_to_the_dead_letter_topic_as_it_arrived(
+    sink: SinkFactory,
+    publisher: EventPublisher,
+    telemetry: TelemetryStore,
+    topic_routes: dict[str, TableRoute],
+    settings: PlatformSettings,
+    unique: str,
+) -> None:
+    # Valid for the schema, but prompt_version is a UInt32 column: ClickHouse refuses the whole block,
+    # and the sink finds the bad row by inserting row by row.
+    refused = inference(3).model_copy(update={"prompt_version": -1, "request_id": f"refused-{unique}"})
+    topic = topic_of(topic_routes, "inference_completed")
+    dead_letters = dead_letter_topic(DEAD_LETTER_GROUP)
+    await create_topics(settings, [NewTopic(dead_letters, 1, 1)])
+    for event in (inference(1), refused, inference(2)):
+        await publisher.publish(event, topic=topic)
+
+    async with sink(f"sink-{unique}"):
+        await stored(telemetry, "inference_completed", 2)
+        await committed_to_end(settings, topic, f"sink-{unique}")
+
+    assert telemetry.query("SELECT request_id FROM inference_completed ORDER BY request_id") == [
+        {"request_id": "req-1"},
+        {"request_id": "req-2"},
+    ]
+    [dead] = [
+        r
+        for r in await read_topic(settings.kafka_bootstrap, dead_letters, 10_000, timeout=2)
+        if headers_of(r).get("dlq_topic") == topic
+    ]
+    assert json.loads(dead.value or b"")["request_id"] == f"refused-{unique}"
+    assert dead.key == f"refused-{unique}".encode()
+    assert headers_of(dead)["ce_type"] == "llmops.inference.completed.v1"
+    assert "Unsigned type must not contain '-'" in headers_of(dead)["dlq_reason"]

@@ -10,6 +10,7 @@ from aiokafka import ConsumerRecord, TopicPartition
 from llmops_common.events import AlertFiredV1, FeedbackSubmittedV1, ModelRolledBackV1
 from llmops_common.events.alerts import AlertScope, TimeWindow
 from llmops_common.kafka.envelope import Envelope
+from llmops_common.kafka.frozen_record import freeze_record
 from services.monitor.sink import _Row, deduplication_token
 from services.monitor.telemetry_rows import alert_row, lifecycle_row, model_with_envelope
 
@@ -103,7 +104,7 @@ def record(partition: int, offset: int) -> ConsumerRecord[bytes, bytes]:
 
 
 def row(partition: int, offset: int) -> _Row:
-    return _Row(record(partition, offset), TopicPartition("t", partition), f"e{offset}", AT, b"{}\n")
+    return _Row(freeze_record(record(partition, offset)), TopicPartition("t", partition), f"e{offset}", AT, b"{}\n")
 
 
 def test_the_deduplication_token_names_each_partitions_offsets_and_the_row_count() -> None:

@@ -16,6 +16,7 @@ from .health import router as health_router
 from .http_errors import install_error_handlers
 from .middleware import HttpMetrics, TraceAndMeasure
 from .runtime import ServiceRuntime
+from .startup_heap import freeze_startup_heap, wants_heap_frozen
 
 DepsFactory = Callable[[ServiceRuntime], AbstractAsyncContextManager[Any]]
 """Opens a service's stores, registers its handlers on `runtime.bus`, and yields its frozen `Deps`."""
@@ -30,7 +31,7 @@ def create_service_app(
     """
 
     @contextlib.asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[dict[str, Any]]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
         runtime = ServiceRuntime.create(settings)
         # Topics first: opening the deps may start replicas that read them.
         await runtime.ensure_topics()
@@ -38,6 +39,8 @@ def create_service_app(
             # Consumers stop before the deps close, so no handler runs against a closed store.
             running.push_async_callback(runtime.close)
             await runtime.start()
+            if wants_heap_frozen(app):
+                freeze_startup_heap()
             yield {"runtime": runtime, "deps": deps, "http_metrics": HttpMetrics(runtime.registry)}
 
     app = FastAPI(title=f"llmops {settings.service_name}", version=__version__, lifespan=lifespan)

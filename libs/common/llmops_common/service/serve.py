@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from ..settings import ServiceSettings
 from .json_logs import configure_json_logging
+from .startup_heap import freeze_heap_after_startup
 
 S = TypeVar("S", bound=ServiceSettings)
 
@@ -35,4 +36,6 @@ def serve(app: FastAPI, settings: ServiceSettings) -> None:
 def run_service(settings_class: type[S], create_app: Callable[[S], FastAPI]) -> None:
     """A service's `__main__`: reads its settings from the environment, then serves until told to stop."""
     settings = settings_class()
-    serve(create_app(settings), settings)
+    app = create_app(settings)
+    freeze_heap_after_startup(app)
+    serve(app, settings)
