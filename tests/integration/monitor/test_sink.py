@@ -395,3 +395,47 @@ async def test_a_row_clickhouse_refuses_goes_to_the_dead_letter_topic_as_it_arri
     assert dead.key == f"refused-{unique}".encode()
     assert headers_of(dead)["ce_type"] == "llmops.inference.completed.v1"
     assert "Unsigned type must not contain '-'" in headers_of(dead)["dlq_reason"]
+
+
+async def test_a_row_keeps_the_envelopes_id_and_time_to_the_millisecond(
+    sink: SinkFactory,
+    telemetry: TelemetryStore,
+    topic_routes: dict[str, TableRoute],
+    broker: KafkaBroker,
+    settings: PlatformSettings,
+    unique: str,
+) -> None:
+    topic = topic_of(topic_routes, "inference_completed")
+    dead_letters = dead_letter_topic(DEAD_LETTER_GROUP)
+    await create_topics(settings, [NewTopic(dead_letters, 1, 1)])
+    times = {
+        f'{unique}-"quoted"': "2026-11-22T12:00:00.123456+02:00",
+        f"{unique}-naive": "2026-11-22T12:00:00.5",
+        f"{unique}-zulu": "2026-11-22T23:59:59.999Z",
+    }
+    for n, (event_id, ce_time) in enumerate(times.items()):
+        headers = {
+            "ce_id": event_id,
+            "ce_type": "llmops.inference.completed.v1",
+            "ce_source": "test",
+            "ce_specversion": "1.0",
+            "ce_time": ce_time,
+            "content-type": "application/json",
+        }
+        await broker.publish(inference(n).model_dump_json().encode(), topic=topic, key=b"k", headers=headers)
+
+    async with sink(f"sink-{unique}"):
+        await stored(telemetry, "inference_completed", 2)
+        await committed_to_end(settings, topic, f"sink-{unique}")
+
+    assert telemetry.query("SELECT event_id, toString(event_time) AS t FROM inference_completed ORDER BY t") == [
+        {"event_id": f'{unique}-"quoted"', "t": "2026-11-22 10:00:00.123"},
+        {"event_id": f"{unique}-zulu", "t": "2026-11-22 23:59:59.999"},
+    ]
+    # A time without an offset is no RFC 3339 time: it could be read in any zone.
+    [dead] = [
+        r
+        for r in await read_topic(settings.kafka_bootstrap, dead_letters, 10_000, timeout=2)
+        if headers_of(r).get("ce_id") == f"{unique}-naive"
+    ]
+    assert "no UTC offset" in headers_of(dead)["dlq_reason"]

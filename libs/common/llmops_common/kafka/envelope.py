@@ -90,6 +90,9 @@ def parse_envelope(headers: Mapping[str, str]) -> Envelope:
         time = datetime.fromisoformat(ce_time) if ce_time else datetime.now(UTC)
     except ValueError as error:
         raise InvalidEventError(f"ce_time is not RFC 3339: {ce_time!r}") from error
+    if time.tzinfo is None:
+        # As for the times in event bodies: a naive time means nothing certain, and would not compare.
+        raise InvalidEventError(f"ce_time has no UTC offset, which RFC 3339 requires: {ce_time!r}")
     # Most events carry no extension: the headers beyond the standard ones are looked at only if any.
     standard = len(REQUIRED_HEADERS) + (content_type is not None) + (ce_time is not None) + (traceparent is not None)
     extensions = _extensions(headers) if len(headers) > standard else NO_EXTENSIONS
