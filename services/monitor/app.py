@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 from llmops_common.auth.keyring import KeyRing
 from llmops_common.auth.replica import running_key_ring
-from llmops_common.kafka.batch_consumer import BatchConsumer, BatchLimits
+from llmops_common.kafka.batch_consumer import BatchConsumer
 from llmops_common.service.app import create_service_app
 from llmops_common.service.owned_store import owned_store
 from llmops_common.service.runtime import ServiceRuntime
@@ -48,11 +48,15 @@ def create_app(settings: Settings) -> FastAPI:
         telemetry = open_telemetry_store(settings, settings.state_dir)
         with owned_store(runtime, "clickhouse", telemetry, telemetry.ping):
             routes = telemetry_routes(profile_reader(open_artifact_store(settings)))
-            limits = BatchLimits(settings.sink_batch_rows, settings.sink_batch_seconds, settings.sink_fetch_records)
             async with (
                 running_key_ring(runtime) as keyring,
                 running_sink(
-                    settings, telemetry, routes, broker=runtime.bus.broker, registry=runtime.registry, limits=limits
+                    settings,
+                    telemetry,
+                    routes,
+                    broker=runtime.bus.broker,
+                    registry=runtime.registry,
+                    limits=settings.sink_limits(),
                 ) as sink,
                 running_alerting(runtime, settings, telemetry) as alerting,
             ):

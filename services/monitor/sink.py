@@ -18,19 +18,18 @@ import logging
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from aiokafka import TopicPartition
 from prometheus_client import CollectorRegistry, Counter
 
 from llmops_common.errors import InvalidEventError
-from llmops_common.events import Event
 from llmops_common.kafka.batch_consumer import Record
-from llmops_common.kafka.envelope import Envelope, decode_event, decode_headers, parse_envelope
-from llmops_common.kafka.frozen_record import FrozenRecord, freeze_record, frozen_offset, thaw_record
+from llmops_common.kafka.envelope import decode_event, decode_headers, parse_envelope
+from llmops_common.kafka.frozen_record import freeze_record, thaw_record
 from llmops_common.storage.errors import TelemetryQueryError
 from llmops_common.storage.telemetry import TelemetryStore
 
+from .sink_rows import PartitionKey, Row, built, deduplication_token, new_row, offset_of, partition_of
 from .telemetry_rows import TableRoute
 
 log = logging.getLogger(__name__)
@@ -39,27 +38,11 @@ DeadLetter = Callable[[Record, BaseException], Awaitable[None]]
 """Sends a record that cannot be stored to the dead-letter topic, with the reason."""
 
 
-@dataclass(slots=True)
-class _Row:
-    source: FrozenRecord
-    """The record, for the dead-letter topic; a tuple, which the cycle collector stops scanning."""
-    partition: TopicPartition
-    event_id: str
-    event_time: datetime
-    line: bytes
-    unbuilt: tuple[TableRoute, Envelope, Event] | None = None
-    """For a blocking route: what `line` is built from, at write time."""
-
-    @property
-    def offset(self) -> int:
-        return frozen_offset(self.source)
-
-
 @dataclass
 class PreparedBatch:
     """Records ready to write: rows by table, and the records to dead-letter with their reasons."""
 
-    rows: defaultdict[str, list[_Row]] = field(default_factory=lambda: defaultdict(list))
+    rows: defaultdict[str, list[Row]] = field(default_factory=lambda: defaultdict(list))
     invalid: list[tuple[Record, InvalidEventError]] = field(default_factory=list)
 
     @classmethod
@@ -124,8 +107,7 @@ class TelemetrySink:
         if not records:
             return batch
         # A poll returns the records of one partition at a time.
-        partition = TopicPartition(records[0].topic, records[0].partition)
-        route = self._routes[partition.topic]
+        route = self._routes[records[0].topic]
         accepted = route.accepted
         rows = batch.rows[route.table]
         for record in records:
@@ -138,11 +120,10 @@ class TelemetrySink:
             except InvalidEventError as error:
                 batch.invalid.append((record, error))
                 continue
-            source = freeze_record(record)
             if route.blocking:
-                rows.append(_Row(source, partition, envelope.id, envelope.time, b"", (route, envelope, event)))
+                rows.append(new_row(b"", envelope, freeze_record(record), (route, envelope, event)))
             else:
-                rows.append(_Row(source, partition, envelope.id, envelope.time, route.row_line(envelope, event)))
+                rows.append(new_row(route.row_line(envelope, event), envelope, freeze_record(record)))
         return batch
 
     async def write(self, parts: list[PreparedBatch]) -> None:
@@ -158,7 +139,7 @@ class TelemetrySink:
             if self._replaying:
                 batch.rows[table] = await self._unstored(table, batch.rows[table])
             if table in self._blocking_tables:
-                await asyncio.to_thread(_build_blocking_lines, batch.rows[table])
+                batch.rows[table] = await asyncio.to_thread(built, batch.rows[table])
             await self._insert(table, batch.rows[table])
             del batch.rows[table]
         while batch.invalid:
@@ -166,10 +147,10 @@ class TelemetrySink:
             await self._send_to_dead_letter(record, error)
             batch.invalid.pop(0)
 
-    async def _insert(self, table: str, rows: list[_Row]) -> None:
+    async def _insert(self, table: str, rows: list[Row]) -> None:
         if not rows:
             return
-        body = b"".join(row.line for row in rows)
+        body = b"".join([line for line, *_ in rows])
         try:
             await asyncio.to_thread(
                 self._store.insert_json_lines, table, body, deduplication_token=deduplication_token(rows)
@@ -181,14 +162,15 @@ class TelemetrySink:
             return
         self._metrics.rows.labels(table).inc(len(rows))
 
-    async def _insert_one_by_one(self, table: str, rows: list[_Row]) -> None:
+    async def _insert_one_by_one(self, table: str, rows: list[Row]) -> None:
         for row in rows:
+            line, _, _, source, _ = row
             try:
                 await asyncio.to_thread(
-                    self._store.insert_json_lines, table, row.line, deduplication_token=deduplication_token([row])
+                    self._store.insert_json_lines, table, line, deduplication_token=deduplication_token([row])
                 )
             except TelemetryQueryError as error:
-                await self._send_to_dead_letter(thaw_record(row.source), error)
+                await self._send_to_dead_letter(thaw_record(source), error)
             else:
                 self._metrics.rows.labels(table).inc()
 
@@ -196,9 +178,9 @@ class TelemetrySink:
         await self._dead_letter(record, error)
         self._metrics.dead_lettered.labels(record.topic).inc()
 
-    async def _unstored(self, table: str, rows: list[_Row]) -> list[_Row]:
+    async def _unstored(self, table: str, rows: list[Row]) -> list[Row]:
         """`rows` less those of replaying partitions whose event id the table already holds."""
-        suspects = [row for row in rows if row.partition in self._replaying]
+        suspects = [row for row in rows if partition_of(row) in self._replaying]
         if not suspects:
             return rows
         stored = await asyncio.to_thread(self._stored_ids, table, suspects)
@@ -206,10 +188,10 @@ class TelemetrySink:
         if not stored:
             return rows
         self._metrics.replayed.labels(table).inc(len(stored))
-        left_out = {id(row) for row in suspects if row.event_id in stored}
+        left_out = {id(row) for row in suspects if row[1] in stored}
         return [row for row in rows if id(row) not in left_out]
 
-    def _stored_ids(self, table: str, suspects: list[_Row]) -> set[str]:
+    def _stored_ids(self, table: str, suspects: list[Row]) -> set[str]:
         """The event ids among `suspects` that `table` holds; the time range lets ClickHouse skip partitions."""
         return {
             item["event_id"]
@@ -217,44 +199,24 @@ class TelemetrySink:
                 f"SELECT event_id FROM {table} WHERE event_time >= {{lo:DateTime64(3)}} "  # noqa: S608 - a route's table
                 "AND event_time <= {hi:DateTime64(3)} AND event_id IN {ids:Array(String)}",
                 {
-                    "lo": min(row.event_time for row in suspects),
-                    "hi": max(row.event_time for row in suspects),
-                    "ids": [row.event_id for row in suspects],
+                    "lo": min(event_time for _, _, event_time, _, _ in suspects),
+                    "hi": max(event_time for _, _, event_time, _, _ in suspects),
+                    "ids": [event_id for _, event_id, _, _, _ in suspects],
                 },
             )
         }
 
-    def _stop_replaying_past(self, suspects: list[_Row], stored: set[str]) -> None:
+    def _stop_replaying_past(self, suspects: list[Row], stored: set[str]) -> None:
         """A partition whose last record here is not stored is past the replayed range: stop checking it.
 
         What was inserted but not committed is a run of offsets right after the last commit, so the
         first record found unstored ends the replay.
         """
-        last: dict[TopicPartition, _Row] = {}
+        last: dict[PartitionKey, Row] = {}
         for row in suspects:
-            if row.partition not in last or row.offset > last[row.partition].offset:
-                last[row.partition] = row
-        for partition, row in last.items():
-            if row.event_id not in stored:
-                self._replaying.discard(partition)
-
-
-def _build_blocking_lines(rows: list[_Row]) -> None:
-    for row in rows:
-        if row.unbuilt is not None:
-            route, envelope, event = row.unbuilt
-            row.line, row.unbuilt = route.row_line(envelope, event), None
-
-
-def deduplication_token(rows: Sequence[_Row]) -> str:
-    """`topic:partition:first-last` for each partition among `rows`, and the row count: the same records,
-    the same token. Rows of a partition are in offset order, as polled."""
-    ranges: dict[TopicPartition, list[int]] = {}
-    for row in rows:
-        bounds = ranges.get(row.partition)
-        if bounds is None:
-            ranges[row.partition] = [row.offset, row.offset]
-        else:
-            bounds[1] = row.offset
-    parts = sorted(f"{p.topic}:{p.partition}:{low}-{high}" for p, (low, high) in ranges.items())
-    return ";".join(parts) + f"#{len(rows)}"
+            partition = partition_of(row)
+            if partition not in last or offset_of(row) > offset_of(last[partition]):
+                last[partition] = row
+        for partition, (_, event_id, _, _, _) in last.items():
+            if event_id not in stored:
+                self._replaying.discard(TopicPartition(*partition))

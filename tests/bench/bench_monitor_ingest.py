@@ -38,12 +38,12 @@ from prometheus_client import CollectorRegistry
 
 from llmops_common.events import InferenceCompletedV1
 from llmops_common.kafka.admin import create_topics
-from llmops_common.kafka.batch_consumer import BatchLimits
 from llmops_common.kafka.broker import build_broker
 from llmops_common.kafka.envelope import new_envelope
 from llmops_common.service.startup_heap import freeze_startup_heap
 from llmops_common.settings import PlatformSettings
 from llmops_common.storage.telemetry import open_telemetry_store
+from services.monitor.settings import Settings as MonitorSettings
 from services.monitor.sink_runner import running_sink
 from services.monitor.telemetry_rows import telemetry_routes
 from tests.bench import bench_bus
@@ -160,7 +160,7 @@ async def sink_consume(config: BenchConfig, topic: str, count: int, work: Path) 
             routes,
             broker=broker,
             registry=registry,
-            limits=BatchLimits(max_records=1000, max_wait_seconds=1.0, fetch_records=20_000),
+            limits=MonitorSettings().sink_limits(),
             group_id=f"sink-{uuid.uuid4().hex}",
         ) as consumer:
             started = await when(lambda: consumer.assigned, interval=0.001)

@@ -5,13 +5,9 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
-from aiokafka import ConsumerRecord, TopicPartition
-
 from llmops_common.events import AlertFiredV1, FeedbackSubmittedV1, ModelRolledBackV1
 from llmops_common.events.alerts import AlertScope, TimeWindow
 from llmops_common.kafka.envelope import Envelope
-from llmops_common.kafka.frozen_record import freeze_record
-from services.monitor.sink import _Row, deduplication_token
 from services.monitor.telemetry_rows import alert_row, lifecycle_row, model_with_envelope
 
 AT = datetime(2026, 11, 22, 12, 0, 0, 123000, tzinfo=UTC)
@@ -97,18 +93,3 @@ def test_a_rollback_is_a_lifecycle_row() -> None:
         "drift",
         "",
     )
-
-
-def record(partition: int, offset: int) -> ConsumerRecord[bytes, bytes]:
-    return ConsumerRecord("t", partition, offset, 0, 0, None, b"{}", None, 2, 0, ())
-
-
-def row(partition: int, offset: int) -> _Row:
-    return _Row(freeze_record(record(partition, offset)), TopicPartition("t", partition), f"e{offset}", AT, b"{}\n")
-
-
-def test_the_deduplication_token_names_each_partitions_offsets_and_the_row_count() -> None:
-    rows = [row(1, 7), row(1, 8), row(0, 3), row(1, 10)]
-
-    assert deduplication_token(rows) == "t:0:3-3;t:1:7-10#4"
-    assert deduplication_token(rows[:3]) == "t:0:3-3;t:1:7-8#3"
