@@ -181,6 +181,9 @@ class TelemetrySink:
     async def _unstored(self, table: str, rows: list[Row]) -> list[Row]:
         """`rows` less those of replaying partitions whose event id the table already holds."""
         suspects = [row for row in rows if partition_of(row) in self._replaying]
+        if suspects:
+            await self._settle_unstored_partitions(table, suspects)
+            suspects = [row for row in suspects if partition_of(row) in self._replaying]
         if not suspects:
             return rows
         stored = await asyncio.to_thread(self._stored_ids, table, suspects)
@@ -190,6 +193,21 @@ class TelemetrySink:
         self._metrics.replayed.labels(table).inc(len(stored))
         left_out = {id(row) for row in suspects if row[1] in stored}
         return [row for row in rows if id(row) not in left_out]
+
+    async def _settle_unstored_partitions(self, table: str, suspects: list[Row]) -> None:
+        """Stops the replay of each partition whose first record here is not stored.
+
+        What a crash left inserted but uncommitted is a run right after the commit, so when its first
+        record is not stored, none is. A lookup of one id per partition then settles the common case
+        (a restart after a clean stop); looking up a whole batch of ids took 100 to 200 ms per partition.
+        """
+        firsts: dict[PartitionKey, Row] = {}
+        for row in suspects:
+            firsts.setdefault(partition_of(row), row)
+        stored = await asyncio.to_thread(self._stored_ids, table, list(firsts.values()))
+        for partition, (_, event_id, _, _, _) in firsts.items():
+            if event_id not in stored:
+                self._replaying.discard(TopicPartition(*partition))
 
     def _stored_ids(self, table: str, suspects: list[Row]) -> set[str]:
         """The event ids among `suspects` that `table` holds; the time range lets ClickHouse skip partitions."""

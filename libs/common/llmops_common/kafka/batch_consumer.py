@@ -151,8 +151,10 @@ class BatchConsumer(Generic[P]):
             )
             for records in batches.values():
                 self._add(records)
-            if self._due() and self._write_done():
-                await self.flush()
+                # A poll can hold thousands of records of each partition: once the previous write is
+                # done, the store should not wait for all of them to be prepared.
+                await self._flush_if_due()
+            await self._flush_if_due()
         await self.flush(final=True)
 
     def _add(self, records: Sequence[Record]) -> None:
@@ -173,6 +175,10 @@ class BatchConsumer(Generic[P]):
             return int(self._limits.max_wait_seconds * 1000)
         remaining = self._pending.since + self._limits.max_wait_seconds - time.monotonic()
         return max(0, int(remaining * 1000))
+
+    async def _flush_if_due(self) -> None:
+        if self._due() and self._write_done():
+            await self.flush()
 
     def _due(self) -> bool:
         pending = self._pending
@@ -196,6 +202,7 @@ class BatchConsumer(Generic[P]):
             if self._pending.records:
                 pending, self._pending = self._pending, _Pending({}, [])
                 self._in_flight = asyncio.create_task(self._write_and_commit(pending, give_up_early=final))
+                await asyncio.sleep(0)  # the write hands its work to the store before more records are prepared
             if final:
                 await self._settle()
 
