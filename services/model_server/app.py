@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import socket
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -133,7 +134,7 @@ def create_app(
             # Serve nothing until every replayed deployment has its adapters loaded.
             await controller.wait_idle()
             await stack.enter_async_context(running_in_background(telemetry.run()))
-            stack.push_async_callback(_flush, telemetry, settings.telemetry_publish_timeout_seconds)
+            runtime.before_close(functools.partial(_flush, telemetry, settings.telemetry_publish_timeout_seconds))
             yield Deps(runtime, keyring, prompts, engine, controller, service, telemetry, metrics, int(time.time()))
 
     app = create_service_app(settings, open_deps, routers=[router])

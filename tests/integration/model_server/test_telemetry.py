@@ -121,3 +121,24 @@ async def _until_metric(http: httpx.AsyncClient, name: str, at_least: float, tim
                 return
         await asyncio.sleep(0.1)
     raise AssertionError(f"{name} did not reach {at_least}")
+
+
+async def test_a_stopping_server_publishes_the_telemetry_it_still_holds(
+    start_server: ServerFactory,
+    scripted_engine: ScriptedEngine,
+    server_settings: Settings,
+    settings: PlatformSettings,
+    unique: str,
+) -> None:
+    tenant = f"t-{unique}"
+    key = await publish_api_key(settings, tenant)
+    # Nothing is published on the way: the buffer waits a minute or 1,000 events.
+    with start_server(scripted_engine, telemetry_flush_seconds=60.0) as url:
+        async with httpx.AsyncClient(base_url=url, headers=bearer(key)) as http:
+            served = await http.post(
+                "/v1/chat/completions",
+                json={"model": server_settings.base_model_name, "messages": [{"role": "user", "content": "hi"}]},
+            )
+
+    [event] = await telemetry_of(settings.kafka_bootstrap, tenant, 1)
+    assert event.request_id == served.headers["x-request-id"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from prometheus_client import CollectorRegistry
@@ -20,6 +21,7 @@ class ServiceRuntime:
     bus: Bus
     registry: CollectorRegistry
     readiness: ReadinessChecks = field(default_factory=ReadinessChecks)
+    _before_close: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     @classmethod
     def create(cls, settings: ServiceSettings) -> ServiceRuntime:
@@ -39,6 +41,13 @@ class ServiceRuntime:
         """Starts the subscribers the service registered."""
         await self.bus.start()
 
+    def before_close(self, publish_what_is_held: Callable[[], Awaitable[None]]) -> None:
+        """Has `close` await this first, while the bus can still publish (a service's buffered events);
+        the deps close only after the bus, so their own exit would be too late."""
+        self._before_close.append(publish_what_is_held)
+
     async def close(self) -> None:
-        """Stops consuming and flushes what is still to be published."""
+        """Publishes what the service still holds, stops consuming and flushes the producer."""
+        for publish in reversed(self._before_close):
+            await publish()
         await self.bus.close()
