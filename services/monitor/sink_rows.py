@@ -2,8 +2,8 @@
 
 A row is a plain tuple, not a dataclass. CPython stops tracking a tuple whose items are all untracked
 (bytes, strings, numbers, datetimes, tuples of those), so the tens of thousands of rows a busy sink holds
-cost nothing at the cycle collector's full collections. As slotted dataclasses they took about a sixth of
-the event loop: 45,000 against 54,000 events/s in `tests/bench/bench_monitor_ingest.py`.
+cost nothing at the cycle collector's full collections: 40,000 rows took 7.7 ms per full collection as
+slotted dataclasses and 0.2 ms as tuples, and a busy sink runs several full collections a second.
 """
 
 from __future__ import annotations
