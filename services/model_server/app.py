@@ -107,6 +107,7 @@ def create_app(
                 RetrievalAnsweredV1,
                 fetch_max_wait_ms=settings.kafka_request_fetch_wait_ms,
             )
+            retriever = RagRetriever(requester, settings.retriever_timeout_seconds)
             admission = Admission(settings.max_running_requests, settings.max_queued_requests)
             metrics.watch_queue(lambda: admission.queued, lambda: admission.running)
             service = InferenceService(
@@ -114,12 +115,7 @@ def create_app(
                     settings=settings,
                     engine=engine,
                     deployments=controller,
-                    preparer=PromptPreparer(
-                        settings,
-                        engine.tokenizer,
-                        prompts.renderer,
-                        RagRetriever(requester, settings.retriever_timeout_seconds),
-                    ),
+                    preparer=PromptPreparer(settings, engine.tokenizer, prompts.renderer, retriever),
                     limits=KeyLimits(),
                     admission=admission,
                     telemetry=telemetry,
@@ -134,6 +130,7 @@ def create_app(
             # Serve nothing until every replayed deployment has its adapters loaded.
             await controller.wait_idle()
             await stack.enter_async_context(running_in_background(telemetry.run()))
+            await stack.enter_async_context(running_in_background(retriever.get_ready()))
             runtime.before_close(functools.partial(_flush, telemetry, settings.telemetry_publish_timeout_seconds))
             yield Deps(runtime, keyring, prompts, engine, controller, service, telemetry, metrics, int(time.time()))
 

@@ -30,9 +30,15 @@ class RagRetriever:
         self._timeout = timeout
         self._ready = False
 
+    async def get_ready(self) -> None:
+        """Run in the background from the service's start: the reply consumer takes its position, then
+        rests until the first retrieval instead of polling for replies nobody awaits."""
+        await self._requester.wait_ready(timeout=None)
+        self._ready = True
+
     async def _wait_ready(self) -> None:
-        # The reply consumer starts with the service's broker, after the app is built: the first
-        # request waits until it holds its position, so that no reply can pass unseen.
+        # The reply consumer starts with the service's broker, after the app is built: a request that
+        # comes before `get_ready` is done waits until it holds its position, so no reply passes unseen.
         if not self._ready:
             await self._requester.wait_ready(timeout=self._timeout)
             self._ready = True

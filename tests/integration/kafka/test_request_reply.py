@@ -69,3 +69,27 @@ async def test_a_request_nobody_answers_times_out_with_a_clear_error(
 
     assert str(raised.value) == f"no reply to llmops.retrieval.requested.v1 on {replies} within 0.3s"
     assert raised.value.status_code == 504
+
+
+async def test_the_reply_consumer_fetches_only_while_a_request_waits(
+    make_bus: BusFactory, settings: PlatformSettings, unique: str
+) -> None:
+    requests, replies = f"req.{unique}", f"rep.{unique}"
+    await make_topics(settings, requests, replies, partitions=2)
+    await start_responder(make_bus(state="responder"), requests, f"retriever-{unique}")
+    requester = await start_requester(make_bus(state="asker"), replies)
+    listening_while_waiting: list[bool] = []
+
+    async def answered(n: int) -> RetrievalAnsweredV1:
+        asking = asyncio.ensure_future(requester.request(question(n), topic=requests, timeout=10))
+        await asyncio.sleep(0)  # the request is registered and its publish under way
+        listening_while_waiting.append(requester.listening)
+        return await asking
+
+    listening_before = requester.listening
+    answers = [await answered(n) for n in range(3)]
+
+    assert listening_before is False
+    assert listening_while_waiting == [True, True, True]
+    assert [a.request_id for a in answers] == ["q-0", "q-1", "q-2"]
+    assert requester.listening is False

@@ -3,7 +3,9 @@
 A request carries two CloudEvents extension attributes: `correlationid` and `replyto` (the topic to
 answer on). Every requester instance reads the whole reply topic without a consumer group, from its
 end, and keeps only replies whose correlation id it is waiting for, so each instance reads its own
-replies. FastStream's `broker.request()` does not support Kafka, hence this module.
+replies. While no request is waiting the reply partitions are paused: a consumer polling every few
+milliseconds for replies nobody awaits took half of a model server's event loop. FastStream's
+`broker.request()` does not support Kafka, hence this module.
 """
 
 from __future__ import annotations
@@ -57,8 +59,9 @@ class Requester(Generic[R]):
         )
         self._subscriber(self._on_reply)
 
-    async def wait_ready(self, timeout: float = 10.0) -> None:
-        """Waits until the reply consumer holds its position, so no reply can pass unseen."""
+    async def wait_ready(self, timeout: float | None = 10.0) -> None:
+        """Waits until the reply consumer holds its position, so no reply can pass unseen; then it rests
+        until a request is sent."""
         async with asyncio.timeout(timeout):
             consumer = self._subscriber.consumer
             while consumer is None or not consumer.assignment():
@@ -66,12 +69,15 @@ class Requester(Generic[R]):
                 consumer = self._subscriber.consumer
             for partition in consumer.assignment():
                 await consumer.position(TopicPartition(partition.topic, partition.partition))
+        if not self._pending:
+            self._rest()
 
     async def request(self, event: Event, *, topic: str, timeout: float) -> R:
         """Publishes `event` on `topic` and returns the reply; raises `RequestTimeoutError` in time."""
         correlation_id = str(uuid.uuid4())
         reply: asyncio.Future[R] = asyncio.get_running_loop().create_future()
         self._pending[correlation_id] = reply
+        self._listen()
         try:
             await self._publisher.publish(
                 event, topic=topic, extensions={CORRELATION_ID: correlation_id, REPLY_TO: self._reply_topic}
@@ -83,6 +89,27 @@ class Requester(Generic[R]):
             ) from error
         finally:
             self._pending.pop(correlation_id, None)
+            if not self._pending:
+                self._rest()
+
+    @property
+    def listening(self) -> bool:
+        """Whether the reply consumer is fetching: from its start until `wait_ready`, and while a request
+        waits."""
+        consumer = self._subscriber.consumer
+        return consumer is None or bool(set(consumer.assignment()) - consumer.paused())
+
+    def _listen(self) -> None:
+        # Resuming wakes aiokafka's fetch loop at once: the reply is fetched from the position the
+        # partition paused at, so a reply published after this call cannot be missed.
+        consumer = self._subscriber.consumer
+        if consumer is not None and consumer.paused():
+            consumer.resume(*consumer.paused())
+
+    def _rest(self) -> None:
+        consumer = self._subscriber.consumer
+        if consumer is not None and consumer.assignment():
+            consumer.pause(*consumer.assignment())
 
     async def _on_reply(self, message: KafkaMessage) -> None:
         record: ConsumerRecord[bytes, bytes] = message.raw_message
