@@ -18,6 +18,7 @@ from .adapter_usage import AdapterUsage
 from .base import AdapterLoadError, AdapterSpec, EngineError, FinishReason, GenerationDelta, GenerationRequest
 from .errors import PromptTooLongError
 from .hf_tokenizer import HFChatTokenizer
+from .openmp_binding import engine_threads_bound
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,7 @@ class VllmEngine:
         options = options or VllmOptions()
         in_process_environment(options)
         from vllm.engine.arg_utils import AsyncEngineArgs
+        from vllm.platforms import current_platform
         from vllm.v1.engine.async_llm import AsyncLLM
 
         args = AsyncEngineArgs(
@@ -87,7 +89,8 @@ class VllmEngine:
             distributed_executor_backend="uni",
             disable_log_stats=True,
         )
-        engine = await asyncio.to_thread(AsyncLLM.from_engine_args, args)
+        with engine_threads_bound(enabled=current_platform.is_cpu()):
+            engine = await asyncio.to_thread(AsyncLLM.from_engine_args, args)
         tokenizer = await asyncio.to_thread(HFChatTokenizer.from_pretrained, base_model)
         return cls(base_model, engine, tokenizer, int(engine.model_config.max_model_len))
 

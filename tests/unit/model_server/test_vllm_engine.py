@@ -8,6 +8,7 @@ tens of seconds on a small CPU, so one engine serves the whole module.
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -53,6 +54,21 @@ def prompts(reference: TransformersEngine) -> list[str]:
 def test_is_an_inference_engine(vllm_engine: VllmEngine) -> None:
     assert isinstance(vllm_engine, InferenceEngine)
     assert vllm_engine.name == "vllm"
+
+
+def _engine_core_pids() -> list[int]:
+    children = (task / "children" for task in Path(f"/proc/{os.getpid()}/task").iterdir())
+    pids = [int(pid) for path in children for pid in path.read_text().split()]
+    return [pid for pid in pids if Path(f"/proc/{pid}/comm").read_text().startswith("VLLM::EngineCor")]
+
+
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="binding leaves the last core free; one core here")
+def test_the_engine_core_runs_the_model_on_every_core_but_the_last(vllm_engine: VllmEngine) -> None:
+    cores = sorted(os.sched_getaffinity(0))
+    engine_cores = _engine_core_pids()
+    assert engine_cores, "vLLM's engine core runs as a child process"
+    assert all(os.sched_getaffinity(pid) == set(cores[:-1]) for pid in engine_cores)
+    assert "OMP_PLACES" not in os.environ, "the binding is the engine core's, not this process's"
 
 
 async def test_greedy_matches_transformers_token_for_token(
