@@ -36,12 +36,20 @@ async def start_requester(bus: Bus, replies: str) -> Requester[RetrievalAnswered
     return requester
 
 
+async def answered_topics(
+    make_bus: BusFactory, settings: PlatformSettings, unique: str, partitions: int
+) -> tuple[str, str]:
+    """A request topic with a responder on it, and a reply topic; their names."""
+    requests, replies = f"req.{unique}", f"rep.{unique}"
+    await make_topics(settings, requests, replies, partitions=partitions)
+    await start_responder(make_bus(state="responder"), requests, f"retriever-{unique}")
+    return requests, replies
+
+
 async def test_each_requester_instance_gets_its_own_replies(
     make_bus: BusFactory, settings: PlatformSettings, unique: str
 ) -> None:
-    requests, replies = f"req.{unique}", f"rep.{unique}"
-    await make_topics(settings, requests, replies, partitions=3)
-    await start_responder(make_bus(state="responder"), requests, f"retriever-{unique}")
+    requests, replies = await answered_topics(make_bus, settings, unique, partitions=3)
     first = await start_requester(make_bus(state="a"), replies)
     second = await start_requester(make_bus(state="b"), replies)
 
@@ -74,9 +82,7 @@ async def test_a_request_nobody_answers_times_out_with_a_clear_error(
 async def test_the_reply_consumer_fetches_only_while_a_request_waits(
     make_bus: BusFactory, settings: PlatformSettings, unique: str
 ) -> None:
-    requests, replies = f"req.{unique}", f"rep.{unique}"
-    await make_topics(settings, requests, replies, partitions=2)
-    await start_responder(make_bus(state="responder"), requests, f"retriever-{unique}")
+    requests, replies = await answered_topics(make_bus, settings, unique, partitions=2)
     requester = await start_requester(make_bus(state="asker"), replies)
     listening_while_waiting: list[bool] = []
 
