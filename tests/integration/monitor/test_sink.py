@@ -369,9 +369,10 @@ async def test_a_row_clickhouse_refuses_goes_to_the_dead_letter_topic_as_it_arri
     settings: PlatformSettings,
     unique: str,
 ) -> None:
-    # Valid for the schema, but prompt_version is a UInt32 column: ClickHouse refuses the whole block,
-    # and the sink finds the bad row by inserting row by row.
-    refused = inference(3).model_copy(update={"prompt_version": -1, "request_id": f"refused-{unique}"})
+    # An ops team's constraint on the table, which the event schema knows nothing of: ClickHouse refuses
+    # the whole block, and the sink finds the bad row by inserting row by row.
+    telemetry.command("ALTER TABLE inference_completed ADD CONSTRAINT sane_prompts CHECK prompt_tokens < 100000")
+    refused = inference(3).model_copy(update={"prompt_tokens": 250_000, "request_id": f"refused-{unique}"})
     topic = topic_of(topic_routes, "inference_completed")
     dead_letters = dead_letter_topic(DEAD_LETTER_GROUP)
     await create_topics(settings, [NewTopic(dead_letters, 1, 1)])
@@ -394,7 +395,7 @@ async def test_a_row_clickhouse_refuses_goes_to_the_dead_letter_topic_as_it_arri
     assert json.loads(dead.value or b"")["request_id"] == f"refused-{unique}"
     assert dead.key == f"refused-{unique}".encode()
     assert headers_of(dead)["ce_type"] == "llmops.inference.completed.v1"
-    assert "Unsigned type must not contain '-'" in headers_of(dead)["dlq_reason"]
+    assert "sane_prompts" in headers_of(dead)["dlq_reason"]
 
 
 async def test_a_row_keeps_the_envelopes_id_and_time_to_the_millisecond(
