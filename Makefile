@@ -4,7 +4,7 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-PLATFORM_EXTRAS := telemetry,vectors,s3,local,ingest,rag,serve,monitor
+PLATFORM_EXTRAS := telemetry,vectors,s3,local,ingest,rag,serve,monitor,train,evaluate
 
 .PHONY: up test bench schemas lint install clean
 

@@ -90,15 +90,6 @@ def version_of(example_hashes: Iterable[str]) -> str:
     return hashlib.sha256("\n".join(sorted(set(example_hashes))).encode()).hexdigest()
 
 
-def read_version(parquet: bytes) -> list[dict[str, Any]]:
-    """The rows of a sealed version, with `messages` and `metadata` decoded."""
-    rows: list[dict[str, Any]] = pq.read_table(io.BytesIO(parquet)).to_pylist()
-    for row in rows:
-        row["messages"] = json.loads(row["messages"]) if row["messages"] is not None else None
-        row["metadata"] = json.loads(row["metadata"])
-    return rows
-
-
 def _row(example: Example, split: str) -> dict[str, Any]:
     messages = [{"role": role, "content": content} for role, content in example.messages or ()]
     return {

@@ -5,10 +5,9 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from llmops_common.engines.base import AdapterSpec
 from llmops_common.events.base import ArtifactRef
 from llmops_common.storage.artifacts import ArtifactStore
-
-from .engines.base import AdapterSpec
 
 
 class AdapterFiles:

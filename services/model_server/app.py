@@ -17,6 +17,8 @@ from fastapi import FastAPI
 from llmops_common.auth.keyring import KeyRing
 from llmops_common.auth.replica import running_key_ring
 from llmops_common.budgets.replica import running_budget_blocklist
+from llmops_common.engines.base import InferenceEngine
+from llmops_common.engines.opening import open_configured_engine
 from llmops_common.events import InferenceCompletedV1, ModelAdapterLoadFailedV1, RetrievalAnsweredV1
 from llmops_common.kafka.request_reply import Requester
 from llmops_common.prompts.replica import PromptReplica, running_prompt_replica
@@ -30,8 +32,6 @@ from llmops_common.topics import INFERENCE_COMPLETED, MODELS_LIFECYCLE, RETRIEVA
 from .adapter_files import AdapterFiles
 from .admission import Admission
 from .api import router
-from .engine_opening import open_configured_engine
-from .engines.base import InferenceEngine
 from .errors import install_openai_error_handlers
 from .lifecycle import DeploymentController
 from .metrics import ServerMetrics
@@ -46,6 +46,10 @@ from .tenant_gate import BudgetTenantGate, TenantGate
 
 EngineOpener = Callable[[Settings], AbstractAsyncContextManager[InferenceEngine]]
 """Starts the engine for the settings' base model, and stops it when the block ends."""
+
+
+def _open_settings_engine(settings: Settings) -> AbstractAsyncContextManager[InferenceEngine]:
+    return open_configured_engine(settings, settings.engine)
 
 
 @dataclass(frozen=True)
@@ -71,7 +75,7 @@ def create_app(
     `open_engine` defaults to the configured engine on the configured base model; `tenant_gate` defaults to
     the replica of enforced budgets on `llmops.budgets`.
     """
-    opener = open_engine or open_configured_engine
+    opener = open_engine or _open_settings_engine
 
     @asynccontextmanager
     async def open_deps(runtime: ServiceRuntime) -> AsyncIterator[Deps]:

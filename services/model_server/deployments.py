@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Literal
 
-from .engines.base import AdapterSpec
+from llmops_common.engines.base import AdapterSpec
 
 CanaryArm = Literal["stable", "candidate"]
 _BUCKETS = 10_000

@@ -12,7 +12,7 @@ import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 
-from .engines.base import FinishReason, GenerationDelta, GenerationRequest, InferenceEngine
+from llmops_common.engines.base import FinishReason, GenerationDelta, GenerationRequest, InferenceEngine
 
 
 @dataclass

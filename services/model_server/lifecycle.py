@@ -14,6 +14,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
+from llmops_common.engines.base import AdapterLoadError, InferenceEngine
 from llmops_common.events import (
     Event,
     ModelAdapterLoadFailedV1,
@@ -27,7 +28,6 @@ from llmops_common.kafka.envelope import Envelope
 
 from .adapter_files import AdapterFiles
 from .deployments import BASE, Deployment, DeploymentTable, ServedVersion
-from .engines.base import AdapterLoadError, InferenceEngine
 
 log = logging.getLogger(__name__)
 

@@ -8,11 +8,11 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from llmops_common.auth.keyring import Principal
+from llmops_common.engines.base import ChatTokenizer, SamplingParams
 from llmops_common.events.retrieval import RetrievedChunk
 from llmops_common.prompts.rendering import PromptRenderer
 from llmops_common.prompts.templates import RenderedPrompt
 
-from .engines.base import ChatTokenizer, SamplingParams
 from .errors import BadRequestError, GenerationFailedError
 from .protocol import ChatCompletionRequest, CompletionRequest, PromptRefBody, Source
 from .retrieval import RagRetriever, context_text

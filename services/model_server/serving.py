@@ -13,9 +13,10 @@ from dataclasses import dataclass
 
 from pydantic import ValidationError
 
+from llmops_common.engines.base import GenerationRequest, InferenceEngine, SamplingParams
+
 from .admission import Admission
 from .call_record import Call, completed_event
-from .engines.base import GenerationRequest, InferenceEngine, SamplingParams
 from .errors import GenerationFailedError, ModelNotFoundError, TenantBlockedError
 from .generation import ChoiceProgress, Progress, generate_all, stream_all
 from .lifecycle import DeploymentController

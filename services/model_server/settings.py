@@ -6,9 +6,8 @@ from typing import ClassVar, Literal
 
 from pydantic import BaseModel, Field
 
+from llmops_common.engines.factory import EngineKind
 from llmops_common.settings import ServiceSettings
-
-from .engines.factory import EngineKind
 
 TextCapture = Literal["none", "redacted", "full"]
 

@@ -16,11 +16,11 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from llmops_common.engines.base import InferenceEngine
+from llmops_common.engines.vllm_engine import vllm_available
 from llmops_common.models.default_base import default_base_model_folder
 from llmops_common.settings import PlatformSettings
 from llmops_common.storage.artifacts import open_artifact_store
-from services.model_server.engines.base import InferenceEngine
-from services.model_server.engines.vllm_engine import vllm_available
 from tests.bench.report import Row, table, verdict
 from tests.support.engine_runs import Completion, complete, greedy
 from tests.support.tiny_models import tiny_model_folder
@@ -77,10 +77,10 @@ def bench_model(configured: str | None) -> str:
 async def start(kind: str, model: str) -> InferenceEngine:
     """Starts one engine kind."""
     if kind == "vllm":
-        from services.model_server.engines.vllm_engine import VllmEngine
+        from llmops_common.engines.vllm_engine import VllmEngine
 
         return await VllmEngine.start(model)
-    from services.model_server.engines.transformers_engine import TransformersEngine
+    from llmops_common.engines.transformers_engine import TransformersEngine
 
     return await TransformersEngine.start(model, max_batch_size=32)
 

@@ -24,9 +24,9 @@ from pathlib import Path
 
 import httpx
 
+from llmops_common.engines.base import GenerationRequest, SamplingParams
+from llmops_common.engines.transformers_engine import TransformersEngine
 from llmops_common.settings import REPO_ROOT, PlatformSettings
-from services.model_server.engines.base import GenerationRequest, SamplingParams
-from services.model_server.engines.transformers_engine import TransformersEngine
 from tests.bench.lean_http import LeanHttpClient
 from tests.bench.report import bench_broker, percentile, table, verdict
 from tests.bench.server_process import running_model_server

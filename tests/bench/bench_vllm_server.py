@@ -34,8 +34,8 @@ from typing import Any
 
 import httpx
 
+from llmops_common.engines.vllm_engine import VllmOptions, vllm_available
 from llmops_common.local_kafka import free_port
-from services.model_server.engines.vllm_engine import VllmOptions, vllm_available
 from tests.bench.bench_engines import QUESTIONS
 from tests.bench.report import Row, bench_broker, percentile, table, verdict
 from tests.bench.server_process import RunningServer, running_model_server, running_process, tree_peak_rss_bytes

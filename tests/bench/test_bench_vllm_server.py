@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.model_server.engines.vllm_engine import vllm_available
+from llmops_common.engines.vllm_engine import vllm_available
 from tests.bench.bench_vllm_server import SKIP_REASON, BenchConfig, render, run_benchmark, token_counts
 from tests.bench.report import bench_broker
 

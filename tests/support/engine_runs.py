@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from services.model_server.engines.base import (
+from llmops_common.engines.base import (
     AdapterSpec,
     FinishReason,
     GenerationRequest,

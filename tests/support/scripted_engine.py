@@ -12,7 +12,7 @@ import asyncio
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 
-from services.model_server.engines.base import AdapterLoadError, AdapterSpec, GenerationDelta, GenerationRequest
+from llmops_common.engines.base import AdapterLoadError, AdapterSpec, GenerationDelta, GenerationRequest
 
 
 class WordTokenizer:

@@ -34,7 +34,9 @@ from .events import (
     RecordSubmittedV1,
     RetrievalAnsweredV1,
     RetrievalRequestedV1,
+    TrainingCancelRequestedV1,
     TrainingCompletedV1,
+    TrainingProgressV1,
     TrainingRequestedV1,
 )
 
@@ -129,11 +131,28 @@ AUTH_KEYS = TopicSpec(
 )
 TRAINING_REQUESTS = TopicSpec(
     "llmops.training.requests",
-    "Requests for a LoRA fine-tune.",
+    "Requests for a LoRA fine-tune: by hand, from other teams, or from the trainer's auto-retrain policy.",
     "job_id",
     (TrainingRequestedV1,),
-    ("external", "monitor"),
+    ("external", "cli", "trainer"),
     ("trainer",),
+)
+TRAINING_CONTROL = TopicSpec(
+    "llmops.training.control",
+    "Requests to cancel a running fine-tune; read apart from the requests, so a busy trainer still sees them.",
+    "job_id",
+    (TrainingCancelRequestedV1,),
+    ("cli", "external"),
+    ("trainer",),
+)
+TRAINING_PROGRESS = TopicSpec(
+    "llmops.training.progress",
+    "Progress of running fine-tunes: step, loss, learning rate, tokens/s and ETA, every few steps.",
+    "job_id",
+    (TrainingProgressV1,),
+    ("trainer",),
+    ("cli", "external"),
+    retention_ms=DAY_MS,
 )
 TRAINING_COMPLETED = TopicSpec(
     "llmops.training.completed",
@@ -150,7 +169,7 @@ EVAL_COMPLETED = TopicSpec(
     "eval_id",
     (EvalCompletedV1,),
     ("evaluator",),
-    ("monitor",),
+    ("monitor", "external"),
     retention_ms=30 * DAY_MS,
 )
 MODELS_LIFECYCLE = TopicSpec(
@@ -158,8 +177,8 @@ MODELS_LIFECYCLE = TopicSpec(
     "What each deployed model serves: promotions, canaries, rollbacks.",
     "model_name",
     (ModelPromotedV1, ModelCanaryStartedV1, ModelRolledBackV1, ModelRetiredV1),
-    ("evaluator", "external"),
-    ("model_server", "monitor"),
+    ("evaluator", "monitor", "external"),
+    ("model_server", "monitor", "evaluator"),
     cleanup_policy="compact",
 )
 MODELS_SERVING = TopicSpec(
@@ -211,7 +230,7 @@ ALERTS = TopicSpec(
     "alert_id",
     (AlertFiredV1, AlertResolvedV1),
     ("monitor",),
-    ("monitor", "model_server", "external"),
+    ("monitor", "model_server", "trainer", "external"),
     retention_ms=30 * DAY_MS,
 )
 BUDGETS = TopicSpec(
@@ -233,6 +252,8 @@ CATALOG: tuple[TopicSpec, ...] = (
     PROMPTS,
     AUTH_KEYS,
     TRAINING_REQUESTS,
+    TRAINING_CONTROL,
+    TRAINING_PROGRESS,
     TRAINING_COMPLETED,
     EVAL_COMPLETED,
     MODELS_LIFECYCLE,

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from openai import AsyncOpenAI
 
+from llmops_common.engines.base import InferenceEngine
 from llmops_common.local_kafka import free_port
 from llmops_common.settings import PlatformSettings
 from services.model_server.app import create_app
-from services.model_server.engines.base import InferenceEngine
 from services.model_server.settings import Settings
 from services.model_server.tenant_gate import TenantGate
 from tests.support.prompt_registry import publish_api_key

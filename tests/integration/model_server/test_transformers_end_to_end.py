@@ -12,13 +12,13 @@ from pathlib import Path
 import httpx
 import pytest
 
+from llmops_common.engines.base import GenerationRequest, SamplingParams
+from llmops_common.engines.transformers_engine import TransformersEngine
+from llmops_common.engines.vllm_engine import vllm_available
 from llmops_common.events import ModelPromotedV1, ModelRolledBackV1
 from llmops_common.kafka.one_shot import publish_once
 from llmops_common.settings import PlatformSettings
 from llmops_common.storage.artifacts import open_artifact_store
-from services.model_server.engines.base import GenerationRequest, SamplingParams
-from services.model_server.engines.transformers_engine import TransformersEngine
-from services.model_server.engines.vllm_engine import vllm_available
 from services.model_server.settings import Settings
 from tests.integration.model_server.conftest import ServerFactory, sdk
 from tests.support.prompt_registry import bearer, publish_api_key

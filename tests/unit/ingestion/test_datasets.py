@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import random
 
-from services.ingestion.datasets import Example, build_version, read_version, split_of
+from llmops_common.dataset_rows import read_dataset_rows as read_version
+from services.ingestion.datasets import Example, build_version, split_of
 
 
 def examples(count: int) -> list[Example]:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from llmops_common.engines.base import AdapterSpec
 from services.model_server.deployments import BASE, Deployment, DeploymentTable, ServedVersion, canary_bucket
-from services.model_server.engines.base import AdapterSpec
 
 STABLE = ServedVersion("v1", AdapterSpec("v1@aaa", Path("/a")))
 CANDIDATE = ServedVersion("v2", AdapterSpec("v2@bbb", Path("/b")))

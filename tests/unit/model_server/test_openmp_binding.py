@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from services.model_server.engines.openmp_binding import engine_threads_bound
+from llmops_common.engines.openmp_binding import engine_threads_bound
 
 
 @pytest.fixture(autouse=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from services.model_server.engines.text_stream import TextStream
+from llmops_common.engines.text_stream import TextStream
 
 PIECES = {1: "Hel", 2: "lo", 3: " wor", 4: "ld", 5: "!", 9: ""}
 

@@ -10,15 +10,15 @@ import pytest
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
-from services.model_server.engines.base import (
+from llmops_common.engines.base import (
     AdapterLoadError,
     AdapterSpec,
     GenerationRequest,
     InferenceEngine,
     SamplingParams,
 )
-from services.model_server.engines.errors import PromptTooLongError, UnknownAdapterError
-from services.model_server.engines.transformers_engine import TransformersEngine
+from llmops_common.engines.errors import PromptTooLongError, UnknownAdapterError
+from llmops_common.engines.transformers_engine import TransformersEngine
 from tests.support.engine_runs import complete, greedy
 from tests.support.tiny_models import broken_adapter
 

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from services.model_server.engines.base import AdapterLoadError, AdapterSpec, GenerationRequest, InferenceEngine
-from services.model_server.engines.transformers_engine import TransformersEngine
-from services.model_server.engines.vllm_engine import VllmEngine, VllmOptions, vllm_available
+from llmops_common.engines.base import AdapterLoadError, AdapterSpec, GenerationRequest, InferenceEngine
+from llmops_common.engines.transformers_engine import TransformersEngine
+from llmops_common.engines.vllm_engine import VllmEngine, VllmOptions, vllm_available
 from tests.support.engine_runs import complete, greedy
 from tests.support.tiny_models import broken_adapter
 

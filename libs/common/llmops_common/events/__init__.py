@@ -18,7 +18,14 @@ from .lifecycle import (
 )
 from .prompts import PromptLabelMovedV1, PromptVersionCreatedV1
 from .retrieval import RetrievalAnsweredV1, RetrievalRequestedV1
-from .training import EvalCompletedV1, TrainingCompletedV1, TrainingRequestedV1
+from .training import (
+    EvalCompletedV1,
+    MetricDelta,
+    TrainingCancelRequestedV1,
+    TrainingCompletedV1,
+    TrainingProgressV1,
+    TrainingRequestedV1,
+)
 
 EVENT_MODELS: dict[str, type[Event]] = {
     model.event_type: model
@@ -31,6 +38,8 @@ EVENT_MODELS: dict[str, type[Event]] = {
         PromptVersionCreatedV1,
         PromptLabelMovedV1,
         TrainingRequestedV1,
+        TrainingProgressV1,
+        TrainingCancelRequestedV1,
         TrainingCompletedV1,
         EvalCompletedV1,
         ModelPromotedV1,
@@ -69,6 +78,7 @@ __all__ = [
     "Event",
     "FeedbackSubmittedV1",
     "InferenceCompletedV1",
+    "MetricDelta",
     "ModelAdapterLoadFailedV1",
     "ModelCanaryStartedV1",
     "ModelPromotedV1",
@@ -79,6 +89,8 @@ __all__ = [
     "RecordSubmittedV1",
     "RetrievalAnsweredV1",
     "RetrievalRequestedV1",
+    "TrainingCancelRequestedV1",
     "TrainingCompletedV1",
+    "TrainingProgressV1",
     "TrainingRequestedV1",
 ]

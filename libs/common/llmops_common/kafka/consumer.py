@@ -137,6 +137,7 @@ class EventConsumer:
         idempotent: bool = True,
         latency_sensitive: bool = False,
         on_invalid: InvalidEventHandler | None = None,
+        max_poll_interval_ms: int = 300_000,
     ) -> Any:
         """Calls `handler` for each event of the given types on `topic`; returns the subscriber.
 
@@ -148,6 +149,8 @@ class EventConsumer:
         backlog. A `latency_sensitive` subscription, for requests that a caller awaits, takes each
         record as soon as it arrives, with short fetch waits: less throughput, and more idle fetches.
         `on_invalid` sees each record that is not a valid event before it goes to the dead-letter topic.
+        `max_poll_interval_ms` bounds how long one batch may take before the group counts this member as
+        dead and hands its partitions to another: raise it for handlers that run for minutes (training).
         """
 
         name = topic if isinstance(topic, str) else topic.name
@@ -170,6 +173,7 @@ class EventConsumer:
             decoder=skip_decoding,
             session_timeout_ms=self._session_timeout_ms,
             heartbeat_interval_ms=self._heartbeat_interval_ms,
+            max_poll_interval_ms=max_poll_interval_ms,
         )
         subscriber(consume_batch)
         return subscriber
