@@ -4,10 +4,48 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from pydantic import BaseModel, ConfigDict, Field
+
+from llmops_common.engines.factory import EngineKind
 from llmops_common.settings import ServiceSettings
+
+from .gate import GatePolicy
+
+
+class ModelEvalPolicy(BaseModel):
+    """How one deployed model's candidates are judged, and how a passing one meets live traffic."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    gate: GatePolicy = Field(default_factory=GatePolicy)
+    canary_percent: float = Field(default=10.0, gt=0, lt=100)
+    """The share of the model's traffic a passing candidate gets while the monitor watches it."""
+    eval_sets: tuple[str, ...] = ()
+    """Datasets registered as the model's eval sets, as `name@version` or `name@latest` (every row counts,
+    whatever its split), scored beside the training dataset's held-out split."""
 
 
 class Settings(ServiceSettings):
-    """The evaluator's settings: the platform's shared ones, and later its own."""
+    """The evaluator's settings: the platform's shared ones and its own."""
 
     service_name: ClassVar[str] = "evaluator"
+
+    base_model_name: str | None = None
+    """The name lifecycle events give the base model; unset, its folder name or hub id."""
+    eval_engine: EngineKind = "transformers"
+    """The engine that generates the answers: the model server's own code. `transformers` by default,
+    since a second vLLM engine beside the server's doubles the memory of a one-machine platform."""
+    eval_batch_size: int = Field(default=8, ge=1)
+    """Requests in flight at once, the same for both arms, so batching treats them alike."""
+    eval_max_new_tokens: int = Field(default=96, ge=1)
+    eval_max_examples: int = Field(default=500, ge=1)
+    """The most examples one evaluation scores (held-out first, then eval sets), taken in a stable order."""
+    eval_policies: dict[str, ModelEvalPolicy] = Field(default_factory=dict)
+    """Per deployed model name (JSON); a model without one gets `default_eval_policy`."""
+    default_eval_policy: ModelEvalPolicy = Field(default_factory=ModelEvalPolicy)
+    eval_max_job_seconds: float = Field(default=3600.0, gt=0)
+    """The longest one evaluation may run; Kafka keeps its partition assigned to this evaluator that long."""
+
+    def policy_for(self, model_name: str) -> ModelEvalPolicy:
+        """The policy of a deployed model."""
+        return self.eval_policies.get(model_name, self.default_eval_policy)

@@ -72,3 +72,10 @@ async def read_matching(
     finally:
         await consumer.stop()
     return found
+
+
+async def read_keyed(
+    bootstrap: str, topic: str, key: str, count: int, timeout: float = 15.0
+) -> list[ConsumerRecord[bytes, bytes]]:
+    """The first `count` records of `topic` with `key` (other tests' records are skipped)."""
+    return await read_matching(bootstrap, topic, lambda record: record.key == key.encode(), count, timeout)

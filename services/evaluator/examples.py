@@ -1,0 +1,62 @@
+"""The examples an evaluation scores: a dataset version's held-out split and the model's eval sets.
+
+The held-out split is the one ingestion assigned by a hash of each example's content, so no example
+the candidate trained on is scored; an eval-set example that also sits in the training split is left
+out for the same reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+Message = dict[str, str]
+
+
+@dataclass(frozen=True)
+class EvalExample:
+    """One question with the answer it should get; `messages` end where the answer starts."""
+
+    example_sha256: str
+    messages: tuple[tuple[str, str], ...]
+    reference: str
+    source: str
+
+    def chat(self) -> list[Message]:
+        """The messages as the chat template takes them."""
+        return [{"role": role, "content": content} for role, content in self.messages]
+
+
+def example_of(row: Mapping[str, Any], source: str) -> EvalExample | None:
+    """A dataset row as an eval example; None for a row with no answer to compare with."""
+    messages = row.get("messages")
+    if messages:
+        last = len(messages) - 1
+        while last >= 0 and messages[last]["role"] != "assistant":
+            last -= 1
+        if last <= 0:
+            return None
+        context = tuple((m["role"], m["content"]) for m in messages[:last])
+        return EvalExample(row["example_sha256"], context, messages[last]["content"], source)
+    if not row.get("prompt") or not row.get("completion"):
+        return None
+    return EvalExample(row["example_sha256"], (("user", row["prompt"]),), row["completion"], source)
+
+
+def held_out_examples(
+    dataset_rows: Sequence[Mapping[str, Any]],
+    eval_sets: Iterable[tuple[str, Sequence[Mapping[str, Any]]]],
+    *,
+    limit: int,
+) -> list[EvalExample]:
+    """The dataset's eval split, then each eval set's rows, minus anything trained on; at most `limit`."""
+    trained = {row["example_sha256"] for row in dataset_rows if row["split"] == "train"}
+    chosen: dict[str, EvalExample] = {}
+    sources = [("held-out", [row for row in dataset_rows if row["split"] == "eval"]), *eval_sets]
+    for source, rows in sources:
+        for row in sorted(rows, key=lambda r: str(r["example_sha256"])):
+            example = example_of(row, source)
+            if example is not None and example.example_sha256 not in trained:
+                chosen.setdefault(example.example_sha256, example)
+    return list(chosen.values())[:limit]

@@ -1,0 +1,48 @@
+"""A small, learnable fine-tuning task for the tiny test model, and sealed dataset versions of it.
+
+Every answer follows one house pattern ("Your ticket for order N is T-N. ..."), which the pre-trained
+tiny model never produced: a LoRA fine-tune of a few dozen steps learns it, and the held-out questions
+(other order numbers) show the gain.
+"""
+
+from __future__ import annotations
+
+import random
+
+from llmops_common.events import DatasetSealedV1
+from llmops_common.storage.artifacts import ArtifactStore
+from services.ingestion.datasets import Example, build_version
+
+PRODUCTS = ("Quill Docs", "Ledger", "Beacon", "Harbor", "Atlas")
+
+
+def ticket_examples(count: int, seed: int = 7) -> list[Example]:
+    """`count` distinct prompt/completion examples of the ticket task."""
+    rng = random.Random(seed)  # noqa: S311 - test data, not secrets
+    orders = rng.sample(range(1000, 9999), count)
+    return [
+        Example(
+            record_id=f"ticket-{order}",
+            source="feedback_collector:test",
+            prompt=f"Which ticket handles order {order} for {PRODUCTS[order % len(PRODUCTS)]}?",
+            completion=f"Your ticket for order {order} is T-{order}. We reply within one day.",
+            messages=None,
+        )
+        for order in orders
+    ]
+
+
+def seal_examples(artifacts: ArtifactStore, examples: list[Example], *, tenant: str, name: str) -> DatasetSealedV1:
+    """Writes the examples as a dataset version, as ingestion seals one, and returns its event."""
+    version = build_version(examples)
+    return DatasetSealedV1(
+        name=name,
+        version=version.version,
+        tenant=tenant,
+        artifact=artifacts.put_bytes(version.parquet),
+        rows=version.rows,
+        train_rows=version.train_rows,
+        eval_rows=version.eval_rows,
+        trigger="command",
+        source_rows={"feedback_collector:test": version.rows},
+    )
