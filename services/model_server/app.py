@@ -10,7 +10,6 @@ import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
-from pathlib import Path
 
 from fastapi import FastAPI
 
@@ -21,6 +20,7 @@ from llmops_common.engines.base import InferenceEngine
 from llmops_common.engines.opening import open_configured_engine
 from llmops_common.events import InferenceCompletedV1, ModelAdapterLoadFailedV1, RetrievalAnsweredV1
 from llmops_common.kafka.request_reply import Requester
+from llmops_common.models.default_base import public_model_name
 from llmops_common.prompts.replica import PromptReplica, running_prompt_replica
 from llmops_common.service.app import create_service_app
 from llmops_common.service.background import running_in_background
@@ -142,12 +142,6 @@ def create_app(
     install_openai_error_handlers(app)
     app.add_middleware(RequestIdAndBodyCap, max_body_bytes=settings.max_body_bytes)
     return app
-
-
-def public_model_name(base_model: str) -> str:
-    """The name a base model goes by: a hub id as it is, a local folder by its folder name."""
-    path = Path(base_model)
-    return path.name if path.is_dir() else base_model
 
 
 async def _publish_batch(runtime: ServiceRuntime, batch: Sequence[InferenceCompletedV1]) -> None:

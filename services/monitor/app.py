@@ -1,4 +1,5 @@
-"""The monitor's app: its ClickHouse store (migrated at start), the telemetry sink and its HTTP API."""
+"""The monitor's app: its ClickHouse store (migrated at start), the telemetry sink, the detectors, the canary
+analysis and its HTTP API."""
 
 from __future__ import annotations
 
@@ -16,10 +17,13 @@ from llmops_common.service.owned_store import owned_store
 from llmops_common.service.runtime import ServiceRuntime
 from llmops_common.storage.artifacts import open_artifact_store
 from llmops_common.storage.telemetry import TelemetryStore, open_telemetry_store
+from llmops_common.topics import MODELS_LIFECYCLE, TopicSpec
 
 from .alerting import Alerting
 from .alerts_api import router as alerts_router
 from .api import router as api_router
+from .canary_api import router as canary_router
+from .canary_watch import CanaryWatch, running_canary_watch
 from .monitoring import running_alerting
 from .settings import Settings
 from .sink import PreparedBatch
@@ -38,10 +42,14 @@ class Deps:
     keyring: KeyRing
     sink: BatchConsumer[PreparedBatch]
     alerting: Alerting
+    canaries: CanaryWatch
 
 
-def create_app(settings: Settings) -> FastAPI:
-    """The monitor's HTTP app; its lifespan opens the store, replays the API keys and starts the sink."""
+def create_app(settings: Settings, *, lifecycle_topic: TopicSpec = MODELS_LIFECYCLE) -> FastAPI:
+    """The monitor's HTTP app; its lifespan opens the store, replays the API keys and starts the sink.
+
+    The canary analysis follows and publishes to `lifecycle_topic` (a test gives one of its own).
+    """
 
     @asynccontextmanager
     async def open_deps(runtime: ServiceRuntime) -> AsyncIterator[Deps]:
@@ -59,8 +67,10 @@ def create_app(settings: Settings) -> FastAPI:
                     limits=settings.sink_limits(),
                 ) as sink,
                 running_alerting(runtime, settings, telemetry) as alerting,
+                running_canary_watch(runtime, settings, telemetry, topic=lifecycle_topic) as canaries,
             ):
                 runtime.readiness.add("telemetry_sink", lambda: sink.running)
-                yield Deps(runtime, settings, telemetry, keyring, sink, alerting)
+                yield Deps(runtime, settings, telemetry, keyring, sink, alerting, canaries)
 
-    return create_service_app(settings, open_deps, routers=[api_router, alerts_router, sql_router])
+    routers = [api_router, alerts_router, canary_router, sql_router]
+    return create_service_app(settings, open_deps, routers=routers)

@@ -9,6 +9,7 @@ from pydantic import Field
 from llmops_common.kafka.batch_consumer import BatchLimits
 from llmops_common.settings import ServiceSettings
 
+from .canary_analysis import CanaryPolicy
 from .detector_settings import (
     CostSettings,
     DetectionSettings,
@@ -48,6 +49,38 @@ class Settings(ServiceSettings):
     latency: LatencySettings = LatencySettings()
     cost: CostSettings = CostSettings()
     alert_webhook: WebhookSettings = WebhookSettings()
+
+    # Canary analysis (canary_analysis.py): checks of each canary in progress, and what they decide.
+    canary_check_seconds: float = Field(default=30.0, gt=0)
+    """How often each canary in progress is checked."""
+    canary_window_seconds: float = Field(default=900.0, gt=0)
+    """A check reads the traffic since the canary started, or over the last this many seconds if shorter."""
+    canary_min_requests: int = Field(default=50, ge=1)
+    """A check with fewer requests on either arm is inconclusive: the canary holds, never promotes."""
+    canary_min_feedback: int = Field(default=10, ge=1)
+    """Thumbs-down rates are compared only when both arms have this many thumbs on their requests."""
+    canary_max_error_rate_increase: float = Field(default=0.02, ge=0, le=1)
+    """A check fails when the candidate's error rate is higher than stable's by more (absolute)."""
+    canary_max_latency_ratio: float = Field(default=1.5, ge=1)
+    """...or its p95 latency or p95 time to first token is more than stable's times this..."""
+    canary_max_thumbs_down_increase: float = Field(default=0.1, ge=0, le=1)
+    """...or its thumbs-down rate is higher than stable's by more (absolute)."""
+    canary_passes_to_promote: int = Field(default=1, ge=1)
+    """Consecutive passing checks that promote the candidate (1: the first check with enough traffic)."""
+    canary_failures_to_roll_back: int = Field(default=2, ge=1)
+    """Consecutive failing checks that roll back to the stable version."""
+
+    def canary_policy(self) -> CanaryPolicy:
+        """The minimum samples, margins and streaks canary checks are judged by."""
+        return CanaryPolicy(
+            min_requests=self.canary_min_requests,
+            min_feedback=self.canary_min_feedback,
+            max_error_rate_increase=self.canary_max_error_rate_increase,
+            max_latency_ratio=self.canary_max_latency_ratio,
+            max_thumbs_down_increase=self.canary_max_thumbs_down_increase,
+            passes_to_promote=self.canary_passes_to_promote,
+            failures_to_roll_back=self.canary_failures_to_roll_back,
+        )
 
     def sink_limits(self) -> BatchLimits:
         """When the telemetry sink inserts, and how much one poll fetches."""

@@ -23,6 +23,7 @@ def test_monitor_reports_clickhouse_and_applies_migrations(kafka_bootstrap: str,
         "kafka": "ok",
         "clickhouse": "ok",
         "replica:llmops.auth.keys": "ok",
+        "replica:llmops.models.lifecycle": "ok",
         "telemetry_sink": "ok",
     }
     # Closed at stop: the folder opens again, with the migrations recorded.

@@ -7,6 +7,7 @@ import logging
 import typer
 
 from .data import data_app
+from .evals import eval_app
 from .ingest import ingest
 from .keys import keys_app
 from .model import model_app
@@ -14,6 +15,7 @@ from .prompts import prompts_app
 from .report import report
 from .status import status
 from .topics import topics
+from .train import train_app
 from .up import up
 
 app = typer.Typer(help="The LLMOps platform's command line.", no_args_is_help=True, add_completion=False)
@@ -35,6 +37,8 @@ app.add_typer(prompts_app, name="prompts")
 app.add_typer(keys_app, name="keys")
 app.add_typer(model_app, name="model")
 app.add_typer(data_app, name="data")
+app.add_typer(train_app, name="train")
+app.add_typer(eval_app, name="eval")
 
 if __name__ == "__main__":
     app()

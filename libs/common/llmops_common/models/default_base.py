@@ -106,3 +106,10 @@ def resolve_base_model(configured: str | None, store: ArtifactStore, data_dir: P
     if folder is None:
         raise LookupError("no base model: set LLMOPS_BASE_MODEL or run `llmops model init`")
     return str(folder)
+
+
+def public_model_name(base_model: str) -> str:
+    """The name a base model goes by in requests and lifecycle events: a hub id as it is, a local folder by
+    its folder name."""
+    path = Path(base_model)
+    return path.name if path.is_dir() else base_model
