@@ -7,9 +7,11 @@ out for the same reason.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from llmops_common.dataset_rows import has_templated_prompt
 
 Message = dict[str, str]
 
@@ -22,10 +24,16 @@ class EvalExample:
     messages: tuple[tuple[str, str], ...]
     reference: str
     source: str
+    templated_prompt: str | None = None
+    """The prompt exactly as a model server gave it to its engine (a correction of a served request)."""
 
     def chat(self) -> list[Message]:
         """The messages as the chat template takes them."""
         return [{"role": role, "content": content} for role, content in self.messages]
+
+    def prompt_text(self, render_chat: Callable[[list[Message]], str]) -> str:
+        """The text the engine answers: the templated prompt as it came, else the messages templated."""
+        return self.templated_prompt if self.templated_prompt is not None else render_chat(self.chat())
 
 
 def example_of(row: Mapping[str, Any], source: str) -> EvalExample | None:
@@ -41,7 +49,8 @@ def example_of(row: Mapping[str, Any], source: str) -> EvalExample | None:
         return EvalExample(row["example_sha256"], context, messages[last]["content"], source)
     if not row.get("prompt") or not row.get("completion"):
         return None
-    return EvalExample(row["example_sha256"], (("user", row["prompt"]),), row["completion"], source)
+    templated = row["prompt"] if has_templated_prompt(row) else None
+    return EvalExample(row["example_sha256"], (("user", row["prompt"]),), row["completion"], source, templated)
 
 
 def held_out_examples(

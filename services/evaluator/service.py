@@ -96,7 +96,7 @@ class EvaluatorService:
         log.info("evaluating", extra={"eval_id": eval_id, "examples": len(examples)})
         candidate_dir = self._adapter_folder(adapter)
         baseline_dir = self._adapter_folder(production.adapter) if production.adapter else None
-        prompts = [self._engine.tokenizer.render_chat(example.chat()) for example in examples]
+        prompts = [example.prompt_text(self._engine.tokenizer.render_chat) for example in examples]
         references = [example.reference for example in examples]
         baseline = await self._arm(eval_id, "baseline", production.version, baseline_dir, prompts, references)
         candidate = await self._arm(eval_id, "candidate", version, candidate_dir, prompts, references)

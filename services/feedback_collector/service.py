@@ -15,6 +15,7 @@ import time
 import uuid
 from datetime import UTC, datetime
 
+from llmops_common.dataset_rows import PROMPT_FORMAT_KEY, TEMPLATED_PROMPT
 from llmops_common.errors import ConflictError, LlmopsError, NotFoundError, PayloadTooLargeError
 from llmops_common.events import FeedbackSubmittedV1, InferenceCompletedV1, RecordSubmittedV1
 from llmops_common.kafka.publisher import EventPublisher
@@ -163,5 +164,7 @@ def correction_example(tenant: str, feedback_id: str, correction: str, request: 
             "adapter_version": request.adapter_version or "",
             "text_capture": request.text_capture,
             "original_completion": request.completion_text or "",
+            # The captured prompt is the server's templated text; training must not template it again.
+            PROMPT_FORMAT_KEY: TEMPLATED_PROMPT,
         },
     )

@@ -15,6 +15,7 @@ from typing import Any
 import torch
 from transformers import PreTrainedTokenizerBase
 
+from llmops_common.dataset_rows import has_templated_prompt
 from llmops_common.engines.hf_tokenizer import HFChatTokenizer
 
 IGNORE_INDEX = -100
@@ -67,7 +68,8 @@ class TokenizedDataset:
 def prompt_and_completion(row: Mapping[str, Any], chat: HFChatTokenizer) -> tuple[str, str] | None:
     """The prompt text (as the server renders it) and the completion of a row; None if it has no completion.
 
-    A chat row is trained on its last assistant message, with every message before it as the prompt.
+    A chat row is trained on its last assistant message, with every message before it as the prompt. A
+    prompt the server already templated (a correction of a served request) is taken as it is.
     """
     messages: Sequence[Mapping[str, str]] | None = row.get("messages")
     if messages:
@@ -79,6 +81,8 @@ def prompt_and_completion(row: Mapping[str, Any], chat: HFChatTokenizer) -> tupl
     prompt, completion = row.get("prompt"), row.get("completion")
     if prompt is None or completion is None:
         return None
+    if has_templated_prompt(row):
+        return prompt, completion
     return chat.render_chat([{"role": "user", "content": prompt}]), completion
 
 

@@ -146,6 +146,7 @@ async def test_a_correction_is_published_with_its_example_and_a_retry_has_one_ef
     assert (example.prompt, example.completion) == ("How fast is support?", "Within one day.")
     assert example.metadata["request_id"] == request_id
     assert example.metadata["original_completion"] == "Eventually."
+    assert example.metadata["prompt_format"] == "templated"
 
 
 async def test_bad_feedback_is_refused_in_json_and_another_tenants_request_reads_as_unknown(
