@@ -22,6 +22,7 @@ bench: $(VENV)/.installed-dev $(VENV)/.installed-vllm
 	$(BIN)/python -m tests.bench.bench_retrieval_round_trip
 	$(BIN)/python -m tests.bench.bench_engines
 	$(BIN)/python -m tests.bench.bench_vllm_server
+	$(BIN)/python -m tests.bench.bench_evaluator
 	$(BIN)/python -m tests.bench.bench_monitor_ingest
 	$(BIN)/python -m tests.bench.bench_detectors
 

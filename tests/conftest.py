@@ -52,7 +52,7 @@ def tiny_model(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPath
     in pytest's cache folder (built in a temporary one when the cache is off)."""
     from tests.support.tiny_models import tiny_model_folder
 
-    cache = request.config.cache
+    cache = getattr(request.config, "cache", None)
     return tiny_model_folder(cache.mkdir("llmops-models") if cache else tmp_path_factory.mktemp("models"))
 
 

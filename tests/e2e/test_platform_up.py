@@ -7,71 +7,32 @@ import json
 import os
 import signal
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from llmops_common.local_kafka import free_port
 from llmops_common.settings import SERVICE_NAMES
+from tests.support.platform_run import platform_env as environment
+from tests.support.platform_run import platform_status as status
+from tests.support.platform_run import running_platform, wait_all_ready
 from tests.support.processes import processes_with_env
-
-CLI = [sys.executable, "-m", "llmops_common.cli.main"]
 
 
 @pytest.fixture
 def platform_env(tmp_path: Path, tiny_model: Path) -> dict[str, str]:
-    """An environment with free ports for every service, a data folder of the test's own, and the small
-    test model as the base model (else `llmops up` would first spend minutes building the default one), on
-    the transformers engine, which is what `make up` installs (`make test` adds vLLM, tested on its own)."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith("LLMOPS_")}
-    env["LLMOPS_DATA_DIR"] = str(tmp_path / "data")
-    env["LLMOPS_BASE_MODEL"] = str(tiny_model)
-    env["LLMOPS_ENGINE"] = "transformers"
-    for name in SERVICE_NAMES:
-        env[f"LLMOPS_{name.upper()}_PORT"] = str(free_port())
-    return env
+    """Free ports for every service, a data folder of the test's own, and the small test model as the base
+    model (else `llmops up` would first spend minutes building the default one), on the transformers
+    engine, which is what `make up` installs (`make test` adds vLLM, tested on its own)."""
+    return environment(tmp_path / "data", tiny_model)
 
 
 @pytest.fixture
 def platform(platform_env: dict[str, str], tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
     """`llmops up` on a free Kafka port; whatever it leaves is killed afterwards."""
-    kafka_port = free_port()
-    with (tmp_path / "up.log").open("wb") as output:
-        up = subprocess.Popen(
-            [*CLI, "up", "--kafka-port", str(kafka_port)], env=platform_env, stdout=output, stderr=subprocess.STDOUT
-        )
-    try:
-        yield up, kafka_port
-    finally:
-        up.kill()
-        up.wait()
-        for pid in processes_with_env(f"LLMOPS_DATA_DIR={platform_env['LLMOPS_DATA_DIR']}"):
-            os.kill(pid, signal.SIGKILL)
-
-
-def status(env: dict[str, str], kafka_port: int) -> dict[str, object]:
-    """What `llmops status --json` says."""
-    env = {**env, "LLMOPS_KAFKA_BOOTSTRAP": f"127.0.0.1:{kafka_port}"}
-    result = subprocess.run([*CLI, "status", "--json"], env=env, capture_output=True, check=False, timeout=60)
-    document: dict[str, object] = json.loads(result.stdout)
-    return document
-
-
-def wait_all_ready(env: dict[str, str], kafka_port: int, timeout: float) -> dict[str, object]:
-    """Polls `llmops status --json` until every service is ready."""
-    deadline = time.monotonic() + timeout
-    while True:
-        document = status(env, kafka_port)
-        services = document["services"]
-        assert isinstance(services, dict)
-        if all(service["health"] == "ready" for service in services.values()):
-            return document
-        assert time.monotonic() < deadline, f"not ready after {timeout}s: {services}"
-        time.sleep(1)
+    with running_platform(platform_env, tmp_path / "up.log") as running:
+        yield running.process, running.kafka_port
 
 
 @pytest.mark.timeout(300)

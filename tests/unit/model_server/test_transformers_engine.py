@@ -164,3 +164,22 @@ async def test_unload_waits_for_running_requests(
     await asyncio.wait_for(unloading, 5)
     assert text == alone.text, "the running request finished on its adapter"
     assert b.name not in engine.loaded_adapters
+
+
+async def test_unloading_every_adapter_leaves_the_base_model_serving(
+    tiny_model: Path, prompts: list[str], lora_adapters: tuple[Path, Path]
+) -> None:
+    # An engine of its own: the shared one may hold other tests' adapters, and this is about the last one.
+    engine = await TransformersEngine.start(str(tiny_model), max_batch_size=4)
+    try:
+        before = await complete(engine, prompts[0], greedy(12))
+        adapter = AdapterSpec("only", lora_adapters[0])
+        await engine.load_adapter(adapter)
+        on_adapter = await complete(engine, prompts[0], greedy(12), adapter)
+        await engine.unload_adapter(adapter.name)
+        assert engine.loaded_adapters == frozenset()
+        assert (await complete(engine, prompts[0], greedy(12))).text == before.text
+        await engine.load_adapter(adapter)
+        assert (await complete(engine, prompts[0], greedy(12), adapter)).text == on_adapter.text
+    finally:
+        await engine.close()

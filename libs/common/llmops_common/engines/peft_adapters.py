@@ -63,7 +63,12 @@ class PeftAdapters:
         """Drops an adapter no running request uses."""
         if self.loaded.pop(name, None) is None:
             return
-        self._peft.delete_adapter(name)
+        if self.loaded:
+            self._peft.delete_adapter(name)
+            return
+        # PEFT keeps a deleted last adapter active, and every later forward pass fails on its name: take the
+        # base model back without LoRA layers, and wrap it again when the next adapter arrives.
+        self._base, self._peft = self._peft.unload(), None
 
     def _undo_failed_load(self, name: str) -> None:
         if self._peft is None or not self.loaded:
