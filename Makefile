@@ -25,6 +25,7 @@ bench: $(VENV)/.installed-dev $(VENV)/.installed-vllm
 	$(BIN)/python -m tests.bench.bench_evaluator
 	$(BIN)/python -m tests.bench.bench_monitor_ingest
 	$(BIN)/python -m tests.bench.bench_detectors
+	$(BIN)/python -m tests.bench.bench_closed_loop
 
 schemas: $(VENV)/.installed-dev
 	$(BIN)/python -m llmops_common.contracts write

@@ -6,7 +6,8 @@ transformers' Trainer sees torchrun's environment and wraps the model in DDP. Ea
 takes batch_size / W examples of every step, so the steps and the loss curve are those of one process.
 Rank 0 prints progress and checkpoints as JSON lines on stdout, saves the adapter and writes the result
 (`run_files.read_result` reads it). A cancel file, once it exists, stops the run after the current
-step; its text is the reason. Exit status: 0 done, 2 cancelled.
+step; its text is the reason. A cancelled run exits 0 too, its result file saying why: torchrun turns a
+worker's other status into a failure of its own, which would hide the difference.
 """
 
 from __future__ import annotations
@@ -24,8 +25,6 @@ import torch.distributed as dist
 from .lora_run import run_lora_training
 from .run_files import read_spec, write_cancelled, write_result
 from .run_hooks import ProgressReport, TrainingCancelledError
-
-EXIT_CANCELLED = 2
 
 
 class JsonLineHooks:
@@ -62,7 +61,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except TrainingCancelledError as cancelled:
         if rank_zero:
             write_cancelled(cancelled.message, args.result)
-        return EXIT_CANCELLED
+        return 0
     finally:
         if dist.is_available() and dist.is_initialized():
             dist.destroy_process_group()

@@ -110,6 +110,8 @@ def tokenize_rows(
             dropped_no_completion += 1
             continue
         prompt_ids = list(hf_tokenizer(texts[0], add_special_tokens=False)["input_ids"])
+        # The end token is appended as an id, not as text: it is what the model must learn to emit to stop,
+        # whatever the completion's last characters would merge into.
         completion_ids = [*hf_tokenizer(texts[1], add_special_tokens=False)["input_ids"], eos]
         room = max_seq_length - len(prompt_ids)
         if room <= 0:

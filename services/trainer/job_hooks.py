@@ -23,7 +23,9 @@ Publish = Callable[[TrainingProgressV1], Coroutine[Any, Any, object]]
 
 class JobHooks:
     """`RunHooks` of one job. Progress is published on the service's loop without holding training up;
-    a checkpoint counts only once its folder is in the artifact store and the store remembers it."""
+    a checkpoint counts only once its folder is in the artifact store and the store remembers it.
+    `resumed_checkpoint_step` is the stored checkpoint a resumed job starts from, which progress names
+    until the job stores a later one."""
 
     def __init__(
         self,
@@ -34,6 +36,7 @@ class JobHooks:
         store: TrainerStore,
         artifacts: ArtifactStore,
         stop_reason: Callable[[], str | None],
+        resumed_checkpoint_step: int | None = None,
     ) -> None:
         self._request = request
         self._loop = loop
@@ -41,7 +44,8 @@ class JobHooks:
         self._store = store
         self._artifacts = artifacts
         self._stop_reason = stop_reason
-        self._checkpoint_step: int | None = None
+        # A resumed job's checkpoint is in the store before this process writes one of its own.
+        self._checkpoint_step = resumed_checkpoint_step
         self._pending: list[Future[object]] = []
 
     def on_progress(self, report: ProgressReport) -> None:

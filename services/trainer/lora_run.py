@@ -22,6 +22,7 @@ from transformers.trainer_callback import PrinterCallback
 from llmops_common.engines.hf_tokenizer import HFChatTokenizer
 from llmops_common.errors import PermanentError
 
+from .checkpoint_flow import CheckpointFlowCallback
 from .examples import ExampleDataset, PaddingCollator, TokenizedDataset, pad_token_id, tokenize_rows
 from .held_out_loss import held_out_loss
 from .hyperparameters import LoraHyperparameters
@@ -102,15 +103,16 @@ class RunResult:
 def run_lora_training(spec: RunSpec, hooks: RunHooks | None = None) -> RunResult:
     """Trains, saves the adapter under `spec.work_dir` (rank 0 only under torchrun) and returns the result.
 
-    Resuming from a checkpoint continues its step count, optimizer, scheduler, RNG and data order, so
-    the result matches an uninterrupted run. Raises `TrainingCancelledError` when the hooks cancel,
+    Examples are cut to the smaller of `max_seq_length` and the model's context. Resuming from a
+    checkpoint continues its step count, optimizer, scheduler, RNG and data order, so the result
+    matches an uninterrupted run. Raises `TrainingCancelledError` when the hooks cancel,
     after the step in progress (and a checkpoint then due) has finished.
     """
     started = time.perf_counter()
     hp = spec.hyperparameters
     chat = HFChatTokenizer.from_pretrained(str(spec.base_model))
     set_seed(hp.seed)  # before the model: LoRA's A matrices start random
-    model = _load_model(spec)
+    model = load_training_model(spec)
     max_seq_length = min(hp.max_seq_length, int(getattr(model.config, "max_position_embeddings", hp.max_seq_length)))
     train = tokenize_rows(spec.train_rows, chat, chat.hf, max_seq_length)
     if not train.examples:
@@ -123,7 +125,7 @@ def run_lora_training(spec: RunSpec, hooks: RunHooks | None = None) -> RunResult
         args=training_arguments(spec),
         train_dataset=ExampleDataset(train.examples),
         data_collator=collator,
-        callbacks=[callback],
+        callbacks=[callback, CheckpointFlowCallback(spec.job_id, str(spec.base_model))],
     )
     # With progress bars off, Trainer prints every log line to stdout; progress goes through the hooks.
     trainer.remove_callback(PrinterCallback)
@@ -173,7 +175,11 @@ def training_arguments(spec: RunSpec) -> TrainingArguments:
     )
 
 
-def _load_model(spec: RunSpec) -> PreTrainedModel | PeftModel:
+def load_training_model(spec: RunSpec) -> PreTrainedModel | PeftModel:
+    """The base model in float32, wrapped for LoRA as the hyperparameters say (bare for a full fine-tune).
+
+    LoRA's A factors start random: seed the RNG first (`transformers.set_seed`) for a reproducible start.
+    """
     model = AutoModelForCausalLM.from_pretrained(spec.base_model, dtype=torch.float32)
     if spec.full_fine_tune:
         return model

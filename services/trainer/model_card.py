@@ -137,4 +137,3 @@ def _thinned(curve: list[tuple[int, float]]) -> list[tuple[int, float]]:
     stride = -(-len(curve) // CURVE_ROWS)
     kept = curve[::stride]
     return kept if kept[-1] == curve[-1] else [*kept, curve[-1]]
-

@@ -30,7 +30,7 @@ from .mlflow_log import MlflowLog
 from .model_card import render_model_card
 from .run_hooks import TrainingCancelledError
 from .settings import Settings
-from .store import TrainerStore
+from .store import Checkpoint, TrainerStore
 
 log = logging.getLogger(__name__)
 
@@ -129,6 +129,7 @@ class TrainerService:
         if not train_rows:
             raise JobFailedError(f"{request.dataset}@{request.dataset_version} has no training examples")
         work_dir = self._settings.state_dir / "jobs" / request.job_id
+        checkpoint = self._store.checkpoint(request.job_id)
         spec = RunSpec(
             job_id=request.job_id,
             base_model=base_path,
@@ -136,7 +137,7 @@ class TrainerService:
             eval_rows=[row for row in rows if row["split"] == "eval"],
             hyperparameters=hyperparameters,
             work_dir=work_dir,
-            resume_from=self._resume_folder(request.job_id, work_dir),
+            resume_from=self._resume_folder(request.job_id, checkpoint, work_dir) if checkpoint else None,
             checkpoint_every_steps=self._settings.train_checkpoint_every_steps,
             progress_every_steps=self._settings.train_progress_every_steps,
         )
@@ -146,6 +147,7 @@ class TrainerService:
             publish=self._publisher.publish,
             store=self._store,
             artifacts=self._artifacts,
+            resumed_checkpoint_step=checkpoint.step if checkpoint else None,
             stop_reason=lambda: "service stopping" if self._stopping else self._cancelled.get(request.job_id),
         )
         log.info("training started", extra={"job_id": request.job_id, "resume_from": str(spec.resume_from)})
@@ -168,14 +170,12 @@ class TrainerService:
             f"this trainer fine-tunes {self._base_model.name!r}; {requested!r} is neither it nor a model folder"
         )
 
-    def _resume_folder(self, job_id: str, work_dir: Path) -> Path | None:
-        checkpoint = self._store.checkpoint(job_id)
-        if checkpoint is None:
-            return None
+    def _resume_folder(self, job_id: str, checkpoint: Checkpoint, work_dir: Path) -> Path:
         folder = work_dir / "resume" / f"checkpoint-{checkpoint.step}"
         shutil.rmtree(folder, ignore_errors=True)
         self._artifacts.fetch_folder(checkpoint.artifact, folder)
-        log.info("resuming from a checkpoint", extra={"job_id": job_id, "step": checkpoint.step})
+        # The step goes into the message too: the JSON log lines carry no `extra` fields.
+        log.info("resuming from a checkpoint at step %d", checkpoint.step, extra={"job_id": job_id})
         return folder
 
     def _succeeded(

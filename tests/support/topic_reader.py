@@ -71,7 +71,7 @@ async def read_matching(
             found += [record for batch in batches.values() for record in batch if matches(record)]
     finally:
         await consumer.stop()
-    return found
+    return found[:count]
 
 
 async def read_keyed(

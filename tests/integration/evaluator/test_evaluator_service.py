@@ -53,14 +53,16 @@ def evaluator(settings: PlatformSettings, tiny_model: Path, model_name: str) -> 
         yield client
 
 
-def trained_adapter(artifacts: ArtifactStore, tiny_model: Path, sealed: DatasetSealedV1, work: Path) -> Path:
+def trained_adapter(
+    artifacts: ArtifactStore, tiny_model: Path, sealed: DatasetSealedV1, work: Path, learning_rate: float = 0.003
+) -> Path:
     rows = read_dataset_rows(artifacts.get_bytes(sealed.artifact))
     spec = RunSpec(
         job_id="ticket",
         base_model=tiny_model,
         train_rows=[row for row in rows if row["split"] == "train"],
         eval_rows=[],
-        hyperparameters=LoraHyperparameters(max_steps=60, learning_rate=0.003, batch_size=8, dropout=0.0),
+        hyperparameters=LoraHyperparameters(max_steps=60, learning_rate=learning_rate, batch_size=8, dropout=0.0),
         work_dir=work,
         checkpoint_every_steps=1000,
     )
@@ -134,8 +136,9 @@ async def test_a_better_adapter_passes_and_starts_a_canary_once(
     assert [r.message for r in caplog.records].count("evaluated") == 1
 
 
+@pytest.mark.parametrize("run", ["random weights", "learning rate 1.0"])
 @pytest.mark.timeout(300)
-async def test_a_broken_adapter_is_rejected_and_production_untouched(
+async def test_a_bad_adapter_is_rejected_and_production_untouched(
     evaluator: TestClient,
     settings: PlatformSettings,
     tiny_model: Path,
@@ -143,10 +146,14 @@ async def test_a_broken_adapter_is_rejected_and_production_untouched(
     model_name: str,
     unique: str,
     tmp_path: Path,
+    run: str,
 ) -> None:
     artifacts = open_artifact_store(settings)
-    noise = make_lora_adapter(tiny_model, tmp_path / "noise", seed=3)
-    completed = completed_event(f"bad-{unique}", model_name, sealed, artifacts, noise)
+    if run == "random weights":
+        adapter = make_lora_adapter(tiny_model, tmp_path / "noise", seed=3)
+    else:
+        adapter = trained_adapter(artifacts, tiny_model, sealed, tmp_path, learning_rate=1.0)
+    completed = completed_event(f"bad-{unique}", model_name, sealed, artifacts, adapter)
     await publish_once(settings, completed, source="trainer")
     [record] = await read_keyed(settings.kafka_bootstrap, EVAL_COMPLETED.name, f"eval-{completed.job_id}", 1, 240)
     result = EvalCompletedV1.model_validate_json(record.value)

@@ -34,3 +34,12 @@ def test_a_line_outside_any_event_has_no_ids() -> None:
     entry = json.loads(JsonLineFormatter("trainer").format(_record("started")))
     assert "event_id" not in entry
     assert "trace_id" not in entry
+
+
+def test_a_calls_extra_fields_are_in_the_line_without_overriding_the_fixed_ones() -> None:
+    record = _record("checkpoint stored")
+    record.__dict__.update({"job_id": "job-7", "step": 40, "service": "spoofed"})
+    entry = json.loads(JsonLineFormatter("trainer").format(record))
+    assert (entry["job_id"], entry["step"], entry["service"]) == ("job-7", 40, "trainer")
+    assert "args" not in entry
+    assert "levelno" not in entry

@@ -9,6 +9,9 @@ from datetime import UTC, datetime
 
 from ..tracing import current_event_id, current_trace
 
+_PLAIN_RECORD_FIELDS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
+"""What every record has; anything else came in a call's `extra` and belongs in the line."""
+
 
 class JsonLineFormatter(logging.Formatter):
     """Formats a record as a JSON line that log shippers can index without parsing rules."""
@@ -26,6 +29,10 @@ class JsonLineFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
+        # `extra` fields (job_id, step, topic...) go in as they are, after the fixed ones, never over them.
+        for name, value in vars(record).items():
+            if name not in _PLAIN_RECORD_FIELDS and name not in entry:
+                entry[name] = value
         if event_id := current_event_id.get():
             entry["event_id"] = event_id
         if trace := current_trace.get():
