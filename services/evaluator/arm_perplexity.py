@@ -11,7 +11,8 @@ from pathlib import Path
 
 import torch
 from peft import PeftModel
-from transformers import AutoModelForCausalLM, AutoTokenizer
+
+from llmops_common.models.loading import load_causal_lm, load_tokenizer
 
 from .perplexity import reference_perplexities
 
@@ -26,8 +27,8 @@ def arm_perplexities(
 ) -> dict[str, list[float]]:
     """Per arm name, each reference's perplexity given its templated prompt; an arm whose adapter is None
     is the bare base model."""
-    tokenizer = AutoTokenizer.from_pretrained(base_model)
-    model = AutoModelForCausalLM.from_pretrained(base_model, dtype=torch.float32)
+    tokenizer = load_tokenizer(base_model)
+    model = load_causal_lm(base_model, dtype=torch.float32)
     scores: dict[str, list[float]] = {}
     peft_model: PeftModel | None = None
     for arm, adapter in adapters.items():

@@ -42,6 +42,18 @@ def _encode(tokenizer: PreTrainedTokenizerBase, prompt: str, reference: str, con
     return _Row(prompt_ids, target_ids)
 
 
+PERPLEXITY_CEILING = 1e12
+"""The perplexity of a reference the model cannot produce at all (an infinite or NaN likelihood, as a
+diverged adapter gives): large and finite, so events, bootstraps and JSON stay numbers."""
+
+
+def bounded_perplexity(mean_negative_log_likelihood: float) -> float:
+    """exp(mean NLL), at most `PERPLEXITY_CEILING`; a NaN likelihood counts as the ceiling."""
+    if math.isnan(mean_negative_log_likelihood) or mean_negative_log_likelihood > math.log(PERPLEXITY_CEILING):
+        return PERPLEXITY_CEILING
+    return math.exp(mean_negative_log_likelihood)
+
+
 def _batch_perplexities(model: torch.nn.Module, rows: Sequence[_Row], pad_id: int) -> list[float]:
     device = next(model.parameters()).device
     width = max(len(r.prompt_ids) + len(r.target_ids) for r in rows)
@@ -62,7 +74,7 @@ def _batch_perplexities(model: torch.nn.Module, rows: Sequence[_Row], pad_id: in
     row_of_loss = scored.nonzero()[:, 0]
     totals = torch.zeros(len(rows), dtype=torch.float64, device=device).index_add_(0, row_of_loss, losses.double())
     counts = scored.sum(dim=1).clamp(min=1)
-    return [math.exp(mean) for mean in (totals / counts).tolist()]
+    return [bounded_perplexity(mean) for mean in (totals / counts).tolist()]
 
 
 def reference_perplexities(

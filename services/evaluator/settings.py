@@ -46,6 +46,16 @@ class Settings(ServiceSettings):
     eval_max_job_seconds: float = Field(default=3600.0, gt=0)
     """The longest one evaluation may run; Kafka keeps its partition assigned to this evaluator that long."""
 
+    # Prompt gating (prompt_gate.py): a version that gets the eval label is scored against the baseline label.
+    prompt_eval_label: str = "staging"
+    """The label whose moves start a prompt evaluation."""
+    prompt_baseline_label: str = "production"
+    """The label of the version a prompt candidate is compared with."""
+    prompt_eval_dataset_prefix: str = "prompt-"
+    """A prompt's eval set is the tenant's dataset named this prefix and the prompt's name."""
+    prompt_replica_wait_seconds: float = Field(default=30.0, gt=0)
+    """How long a label move may take to reach the evaluator's prompt replica before it is retried."""
+
     def policy_for(self, model_name: str) -> ModelEvalPolicy:
         """The policy of a deployed model."""
         return self.eval_policies.get(model_name, self.default_eval_policy)

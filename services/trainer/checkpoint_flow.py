@@ -39,9 +39,7 @@ class CheckpointFlowCallback(TrainerCallback):
         self.job_id = job_id
         self.base_model = base_model
 
-    def on_step_end(
-        self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs: Any
-    ) -> None:
+    def on_step_end(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs: Any) -> None:
         """Runs after Trainer's flow callback has decided whether this step saves."""
         if control.should_save and state.global_step % state.save_steps:
             control.should_save = False  # the extra save Trainer adds at the last step

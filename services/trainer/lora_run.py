@@ -16,11 +16,12 @@ from typing import Any
 
 import torch
 from peft import LoraConfig, PeftModel, get_peft_model
-from transformers import AutoModelForCausalLM, PreTrainedModel, Trainer, TrainingArguments, set_seed
+from transformers import PreTrainedModel, Trainer, TrainingArguments, set_seed
 from transformers.trainer_callback import PrinterCallback
 
 from llmops_common.engines.hf_tokenizer import HFChatTokenizer
 from llmops_common.errors import PermanentError
+from llmops_common.models.loading import load_causal_lm
 
 from .checkpoint_flow import CheckpointFlowCallback
 from .examples import ExampleDataset, PaddingCollator, TokenizedDataset, pad_token_id, tokenize_rows
@@ -180,7 +181,7 @@ def load_training_model(spec: RunSpec) -> PreTrainedModel | PeftModel:
 
     LoRA's A factors start random: seed the RNG first (`transformers.set_seed`) for a reproducible start.
     """
-    model = AutoModelForCausalLM.from_pretrained(spec.base_model, dtype=torch.float32)
+    model = load_causal_lm(spec.base_model, dtype=torch.float32)
     if spec.full_fine_tune:
         return model
     hp = spec.hyperparameters

@@ -7,6 +7,7 @@ the artifact store. A tracking server that is down costs the MLflow run, never t
 from __future__ import annotations
 
 import logging
+import os
 from typing import TYPE_CHECKING
 
 from llmops_common.events import TrainingRequestedV1
@@ -77,7 +78,19 @@ class MlflowLog:
         return run_id
 
 
+MLFLOW_HTTP_DEFAULTS = {
+    "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2",
+    "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
+    "MLFLOW_HTTP_REQUEST_TIMEOUT": "15",
+}
+"""MLflow's own defaults retry a server that is down for minutes (7 retries, doubling from 2 s), and the
+job's terminal event waits for the run: a mirror may cost seconds, not minutes. An operator's own values win."""
+
+
 def _client(tracking_uri: str) -> MlflowClient:
+    for name, value in MLFLOW_HTTP_DEFAULTS.items():
+        os.environ.setdefault(name, value)
+    # Imported here: MLflow is optional (the `mlflow` extra).
     from mlflow.tracking import MlflowClient
 
     return MlflowClient(tracking_uri=tracking_uri)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import shutil
 import time
 from dataclasses import dataclass
@@ -152,7 +153,7 @@ class TrainerService:
         )
         log.info("training started", extra={"job_id": request.job_id, "resume_from": str(spec.resume_from)})
         try:
-            return await asyncio.to_thread(run_lora_training, spec, hooks)
+            result = await asyncio.to_thread(run_lora_training, spec, hooks)
         except TrainingCancelledError:
             raise
         except (ValueError, RuntimeError, OSError) as error:
@@ -160,6 +161,12 @@ class TrainerService:
             raise JobFailedError(f"training failed: {type(error).__name__}: {error}") from error
         finally:
             await hooks.flush()
+        diverged = [(step, loss) for step, loss in result.loss_curve if not math.isfinite(loss)]
+        if diverged or not math.isfinite(result.train_loss):
+            step, loss = diverged[0] if diverged else (result.steps, result.train_loss)
+            # An adapter trained through a non-finite loss holds NaNs: nothing to evaluate or serve.
+            raise JobFailedError(f"training diverged: the loss was {loss} at step {step}; lower the learning rate")
+        return result
 
     def _base_model_path(self, requested: str) -> str:
         if requested in (self._base_model.name, self._base_model.path):

@@ -137,3 +137,11 @@ def test_refuses_unpaired_input(model: Any, tokenizer: PreTrainedTokenizerBase) 
     with pytest.raises(ValueError, match="batch_size must be at least 1"):
         reference_perplexities(model, tokenizer, ["a"], ["c"], batch_size=0)
     assert reference_perplexities(model, tokenizer, [], []) == []
+
+
+def test_an_impossible_reference_has_a_large_finite_perplexity() -> None:
+    from services.evaluator.perplexity import PERPLEXITY_CEILING, bounded_perplexity
+
+    assert bounded_perplexity(math.log(20.0)) == pytest.approx(20.0)
+    assert bounded_perplexity(float("inf")) == PERPLEXITY_CEILING
+    assert bounded_perplexity(float("nan")) == PERPLEXITY_CEILING
