@@ -44,7 +44,8 @@ def test_a_run_has_the_params_the_loss_curve_and_the_adapter(tmp_path: Path, mon
     monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")
     uri = (tmp_path / "mlruns").as_uri()
     hyperparameters = LoraHyperparameters(r=4, max_steps=3)
-    run_id = MlflowLog(uri, "fine-tunes").log(REQUEST, hyperparameters, result(tmp_path / "adapter"), {"train_loss": 1.5})
+    adapter = result(tmp_path / "adapter")
+    run_id = MlflowLog(uri, "fine-tunes").log(REQUEST, hyperparameters, adapter, {"train_loss": 1.5})
     assert run_id is not None
 
     client = MlflowClient(tracking_uri=uri)
