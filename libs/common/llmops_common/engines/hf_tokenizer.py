@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from transformers import AutoTokenizer, PreTrainedTokenizerBase
+from transformers import PreTrainedTokenizerBase
+
+from ..models.loading import load_tokenizer
 
 
 class HFChatTokenizer:
@@ -15,8 +17,8 @@ class HFChatTokenizer:
 
     @classmethod
     def from_pretrained(cls, model: str) -> HFChatTokenizer:
-        """The tokenizer of a model folder or hub id."""
-        return cls(AutoTokenizer.from_pretrained(model))
+        """The tokenizer of a model folder, hub id or GGUF file."""
+        return cls(load_tokenizer(model))
 
     def render_chat(self, messages: Sequence[dict[str, str]]) -> str:
         """The prompt text for `messages`, ending where the assistant's answer starts."""

@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import torch
-from transformers import AutoModelForCausalLM, PreTrainedModel
+from transformers import PreTrainedModel
 
+from ..models.loading import load_causal_lm
 from .adapter_usage import AdapterUsage
 from .base import AdapterSpec, EngineError, GenerationDelta, GenerationRequest
 from .errors import PromptTooLongError
@@ -47,7 +48,7 @@ class _Sequence:
 
 def load_model(base_model: str) -> PreTrainedModel:
     """The base model in float32 for inference, through the ordinary `from_pretrained` path."""
-    model = AutoModelForCausalLM.from_pretrained(base_model, dtype=torch.float32)
+    model = load_causal_lm(base_model, dtype=torch.float32)
     model.eval()  # type: ignore[no-untyped-call]
     return model
 
