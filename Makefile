@@ -6,13 +6,18 @@ VENV := .venv
 BIN := $(VENV)/bin
 PLATFORM_EXTRAS := telemetry,vectors,s3,local,ingest,rag,serve,monitor,train,evaluate
 
-.PHONY: up test bench schemas lint install clean
+.PHONY: up test test-slow bench schemas lint install clean
 
 up: $(VENV)/.installed-platform
 	$(BIN)/llmops up
 
 test: $(VENV)/.installed-dev $(VENV)/.installed-vllm
-	$(BIN)/python -m pytest tests/unit tests/integration tests/e2e
+	$(BIN)/python -m pytest -m "not slow" tests/unit tests/integration tests/e2e
+
+# Fine-tunes a real small model (SmolLM2-135M-Instruct, fetched from PyPI as a GGUF file, which transformers
+# reads with the gguf package): minutes on 2 CPUs.
+test-slow: $(VENV)/.installed-dev
+	$(BIN)/python -m pytest -m slow tests/unit tests/integration tests/e2e
 
 bench: $(VENV)/.installed-dev $(VENV)/.installed-vllm
 	$(BIN)/python -m tests.bench.bench_bus
@@ -22,6 +27,7 @@ bench: $(VENV)/.installed-dev $(VENV)/.installed-vllm
 	$(BIN)/python -m tests.bench.bench_retrieval_round_trip
 	$(BIN)/python -m tests.bench.bench_engines
 	$(BIN)/python -m tests.bench.bench_vllm_server
+	$(BIN)/python -m tests.bench.bench_training
 	$(BIN)/python -m tests.bench.bench_evaluator
 	$(BIN)/python -m tests.bench.bench_monitor_ingest
 	$(BIN)/python -m tests.bench.bench_detectors

@@ -10,18 +10,21 @@ from fastapi import FastAPI
 
 from llmops_common.dataset_index import DatasetVersionIndex
 from llmops_common.engines.opening import open_configured_engine
+from llmops_common.events import RetrievalAnsweredV1, RetrievalRequestedV1
+from llmops_common.kafka.request_reply import Requester
 from llmops_common.models.default_base import public_model_name
 from llmops_common.service.app import create_service_app
 from llmops_common.service.replicas import running_replica
 from llmops_common.service.runtime import ServiceRuntime
 from llmops_common.storage.artifacts import open_artifact_store
-from llmops_common.topics import MODELS_LIFECYCLE, PROMPTS
+from llmops_common.topics import MODELS_LIFECYCLE, PROMPTS, RETRIEVAL_REPLIES, RETRIEVAL_REQUESTS
 
 from .handlers import LabelMoves, subscribe
 from .live_moves import live_since
 from .production import ProductionTable
 from .prompt_gate import PromptGate
 from .prompt_replica import EvaluatorPrompts, running_evaluator_prompts
+from .retrieval_eval import AskRetriever
 from .service import EvaluatorService
 from .settings import Settings
 from .store import EvalStore
@@ -56,7 +59,15 @@ def create_app(settings: Settings) -> FastAPI:
             datasets = DatasetVersionIndex(settings.state_dir / "datasets.sqlite")
             stack.callback(datasets.close)
             evaluator = EvaluatorService(
-                settings, engine, engine.base_model, store, datasets, production, artifacts, runtime.bus.publisher
+                settings,
+                engine,
+                engine.base_model,
+                store,
+                datasets,
+                production,
+                artifacts,
+                runtime.bus.publisher,
+                ask_retriever=_retriever_asker(runtime, settings),
             )
             prompts = await stack.enter_async_context(
                 running_evaluator_prompts(runtime, poll_wait_ms=PROMPT_REPLICA_POLL_WAIT_MS)
@@ -84,3 +95,31 @@ def create_app(settings: Settings) -> FastAPI:
             yield Deps(runtime, evaluator, gate, prompts, datasets)
 
     return create_service_app(settings, open_deps)
+
+
+def _retriever_asker(runtime: ServiceRuntime, settings: Settings) -> AskRetriever | None:
+    """Asks the retriever over the platform's request/reply, for the policies that name a retrieval set;
+    None when none does, so an evaluator without RAG models reads no reply topic."""
+    policies = (settings.default_eval_policy, *settings.eval_policies.values())
+    if not any(policy.retrieval_set for policy in policies):
+        return None
+    # Built here, before the broker starts, as a requester must be; it takes its position once it runs.
+    requester = Requester(
+        runtime.bus.broker,
+        runtime.bus.publisher,
+        RETRIEVAL_REPLIES.name,
+        RetrievalAnsweredV1,
+        fetch_max_wait_ms=settings.kafka_request_fetch_wait_ms,
+    )
+    timeout = settings.eval_retrieval_timeout_seconds
+    ready = False
+
+    async def ask(request: RetrievalRequestedV1) -> RetrievalAnsweredV1:
+        nonlocal ready
+        if not ready:
+            # A reply published before the reply consumer holds its position would pass unseen.
+            await requester.wait_ready(timeout=timeout)
+            ready = True
+        return await requester.request(request, topic=RETRIEVAL_REQUESTS.name, timeout=timeout)
+
+    return ask

@@ -189,7 +189,8 @@ async def _rankings(
             try:
                 answer = await ask(request)
             except (RequestTimeoutError, TimeoutError) as error:
-                failures.append(f"query {query.query_id!r} got no answer from the retriever ({error})")
+                detail = str(error) or "the wait for it timed out"
+                failures.append(f"query {query.query_id!r} got no answer from the retriever: {detail}")
                 return []
             if answer.error is not None:
                 failures.append(f"the retriever refused query {query.query_id!r}: {answer.error}")

@@ -34,6 +34,7 @@ from .gate import GateVerdict, judge
 from .metrics import example_scores, mean_scores
 from .production import ProductionTable, ProductionVersion
 from .report import ExampleSample, ReportInputs, render_chart, render_markdown
+from .retrieval_eval import NOT_ASKED, AskRetriever, RetrievalScores, score_retrieval_set
 from .settings import ModelEvalPolicy, Settings
 from .store import EvalOutcome, EvalStore
 
@@ -63,7 +64,9 @@ class EvaluatorService:
         production: ProductionTable,
         artifacts: ArtifactStore,
         publisher: EventPublisher,
+        ask_retriever: AskRetriever | None = None,
     ) -> None:
+        """`ask_retriever` sends one retrieval request; needed only by policies that name a retrieval set."""
         self._settings = settings
         self._engine = engine
         self._base_model_path = base_model_path
@@ -72,6 +75,7 @@ class EvaluatorService:
         self._production = production
         self._artifacts = artifacts
         self._publisher = publisher
+        self._ask_retriever = ask_retriever
 
     async def handle(self, completed: TrainingCompletedV1) -> EvalOutcome | None:
         """Evaluates a succeeded fine-tune unless it was evaluated before, and publishes the outcome."""
@@ -94,6 +98,7 @@ class EvaluatorService:
         examples = self._examples(completed, policy)
         production = self._production.of(completed.model_name)
         log.info("evaluating", extra={"eval_id": eval_id, "examples": len(examples)})
+        retrieval = await self._retrieval(eval_id, completed.tenant, policy)
         candidate_dir = self._adapter_folder(adapter)
         baseline_dir = self._adapter_folder(production.adapter) if production.adapter else None
         prompts = [example.prompt_text(self._engine.tokenizer.render_chat) for example in examples]
@@ -117,8 +122,11 @@ class EvaluatorService:
             if examples
             else {}
         )
+        deltas |= retrieval.deltas
         verdict = judge(gate, deltas, len(examples))
+        verdict = GateVerdict(verdict.passed, [*verdict.reasons, *retrieval.notes])
         event = self._completed_event(eval_id, completed, version, production, baseline, candidate, deltas, verdict)
+        event = retrieval.added_to(event)
         report = ReportInputs(
             model_name=completed.model_name,
             eval_id=eval_id,
@@ -149,6 +157,23 @@ class EvaluatorService:
             name, _, version = reference.partition("@")
             eval_sets.append((f"eval set {reference}", self._dataset_rows(completed.tenant, name, version or "latest")))
         return held_out_examples(rows, eval_sets, limit=self._settings.eval_max_examples)
+
+    async def _retrieval(self, eval_id: str, tenant: str, policy: ModelEvalPolicy) -> RetrievalScores:
+        if policy.retrieval_set is None:
+            return NOT_ASKED
+        if self._ask_retriever is None:
+            return RetrievalScores(notes=("hit_at_k and mrr not measured: this evaluator has no retriever to ask",))
+        name, _, version = policy.retrieval_set.partition("@")
+        sealed = self._datasets.find(tenant, name, version or "latest")
+        return await score_retrieval_set(
+            self._ask_retriever,
+            reference=policy.retrieval_set,
+            tenant=tenant,
+            rows=read_dataset_rows(self._artifacts.get_bytes(sealed.artifact)) if sealed else None,
+            top_k=policy.retrieval_top_k,
+            limit=self._settings.eval_max_examples,
+            request_prefix=eval_id,
+        )
 
     def _dataset_rows(self, tenant: str, name: str, version: str) -> list[dict[str, Any]]:
         sealed = self._datasets.find(tenant, name, version) if name else None

@@ -23,6 +23,11 @@ class ModelEvalPolicy(BaseModel):
     eval_sets: tuple[str, ...] = ()
     """Datasets registered as the model's eval sets, as `name@version` or `name@latest` (every row counts,
     whatever its split), scored beside the training dataset's held-out split."""
+    retrieval_set: str | None = None
+    """For a RAG model: a dataset of labelled queries (`name@version` or `name@latest`) whose hit@k and MRR
+    each evaluation reports (retrieval_eval.py)."""
+    retrieval_top_k: int = Field(default=5, ge=1, le=100)
+    """The k of hit@k and MRR: chunks asked of the retriever per query, as a RAG request's `top_k`."""
 
 
 class Settings(ServiceSettings):
@@ -55,6 +60,10 @@ class Settings(ServiceSettings):
     """A prompt's eval set is the tenant's dataset named this prefix and the prompt's name."""
     prompt_replica_wait_seconds: float = Field(default=30.0, gt=0)
     """How long a label move may take to reach the evaluator's prompt replica before it is retried."""
+
+    # RAG retrieval scores (retrieval_eval.py), for models whose policy names a retrieval set.
+    eval_retrieval_timeout_seconds: float = Field(default=10.0, gt=0)
+    """How long each labelled query waits for the retriever; a late answer leaves hit@k and MRR out."""
 
     def policy_for(self, model_name: str) -> ModelEvalPolicy:
         """The policy of a deployed model."""

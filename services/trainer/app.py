@@ -10,14 +10,14 @@ from dataclasses import dataclass
 from fastapi import FastAPI
 
 from llmops_common.dataset_index import DatasetVersionIndex
-from llmops_common.models.default_base import public_model_name, resolve_base_model
 from llmops_common.service.app import create_service_app
 from llmops_common.service.runtime import ServiceRuntime
 from llmops_common.storage.artifacts import open_artifact_store
 
+from .base_model import TrainerBaseModel
 from .handlers import subscribe
 from .retrain_policy import AutoRetrain
-from .service import BaseModel, TrainerService
+from .service import TrainerService
 from .settings import Settings
 from .store import TrainerStore
 
@@ -37,8 +37,7 @@ def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def open_deps(runtime: ServiceRuntime) -> AsyncIterator[Deps]:
         artifacts = open_artifact_store(settings)
-        path = resolve_base_model(settings.base_model, artifacts, settings.data_dir)
-        base_model = BaseModel(path, settings.base_model_name or public_model_name(path))
+        base_model = TrainerBaseModel(settings, artifacts)
         store = TrainerStore(settings.state_dir / "trainer.sqlite")
         datasets = DatasetVersionIndex(settings.state_dir / "datasets.sqlite")
         try:

@@ -29,7 +29,7 @@ class AutoRetrain:
         policies: Mapping[str, RetrainPolicy],
         store: TrainerStore,
         datasets: DatasetVersionIndex,
-        base_model_name: str,
+        base_model_name: Callable[[], str],
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._policies = dict(policies)
@@ -85,7 +85,7 @@ class AutoRetrain:
             job_id=job_id,
             tenant=policy.tenant,
             model_name=model_name,
-            base_model=policy.base_model or self._base_model_name,
+            base_model=policy.base_model or self._base_model_name(),
             dataset=sealed.name,
             dataset_version=sealed.version,
             dataset_artifact=sealed.artifact,

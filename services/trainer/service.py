@@ -13,7 +13,6 @@ import logging
 import math
 import shutil
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 from llmops_common.dataset_index import DatasetVersionIndex
@@ -24,6 +23,7 @@ from llmops_common.events.base import ArtifactRef
 from llmops_common.kafka.publisher import EventPublisher
 from llmops_common.storage.artifacts import ArtifactStore
 
+from .base_model import TrainerBaseModel
 from .hyperparameters import LoraHyperparameters, parse_hyperparameters
 from .job_hooks import JobHooks
 from .lora_run import RunResult, RunSpec, run_lora_training
@@ -44,14 +44,6 @@ class ServiceStoppingError(Exception):
     """The service stopped a job to shut down; the job is not finished and resumes at the next start."""
 
 
-@dataclass(frozen=True)
-class BaseModel:
-    """The base model this trainer fine-tunes: what to load, and the name requests give it."""
-
-    path: str
-    name: str
-
-
 class TrainerService:
     """Runs training requests one at a time, in a worker thread, so the loop keeps serving Kafka and HTTP."""
 
@@ -62,7 +54,7 @@ class TrainerService:
         datasets: DatasetVersionIndex,
         artifacts: ArtifactStore,
         publisher: EventPublisher,
-        base_model: BaseModel,
+        base_model: TrainerBaseModel,
     ) -> None:
         self._settings = settings
         self._store = store
@@ -169,12 +161,13 @@ class TrainerService:
         return result
 
     def _base_model_path(self, requested: str) -> str:
-        if requested in (self._base_model.name, self._base_model.path):
-            return self._base_model.path
+        base_model = self._base_model.resolve()
+        if requested in (base_model.name, base_model.path):
+            return base_model.path
         if Path(requested).is_dir():
             return requested
         raise JobFailedError(
-            f"this trainer fine-tunes {self._base_model.name!r}; {requested!r} is neither it nor a model folder"
+            f"this trainer fine-tunes {base_model.name!r}; {requested!r} is neither it nor a model folder"
         )
 
     def _resume_folder(self, job_id: str, checkpoint: Checkpoint, work_dir: Path) -> Path:

@@ -194,7 +194,7 @@ RETRIEVAL_REQUESTS = TopicSpec(
     "Retrieval requests; each names the topic to reply on.",
     "request_id",
     (RetrievalRequestedV1,),
-    ("model_server",),
+    ("model_server", "evaluator"),
     ("rag_retriever",),
     retention_ms=DAY_MS // 24,
 )
@@ -204,7 +204,7 @@ RETRIEVAL_REPLIES = TopicSpec(
     "request_id",
     (RetrievalAnsweredV1,),
     ("rag_retriever",),
-    ("model_server",),
+    ("model_server", "evaluator"),
     retention_ms=DAY_MS // 24,
 )
 INFERENCE_COMPLETED = TopicSpec(

@@ -53,7 +53,8 @@ def test_healthz_names_the_service(trainer: TestClient) -> None:
 def test_readyz_is_green_when_kafka_answers(trainer: TestClient) -> None:
     response = trainer.get("/readyz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ready", "service": "trainer", "checks": {"kafka": "ok"}}
+    checks = {"kafka": "ok", "artifacts": "ok"}
+    assert response.json() == {"status": "ready", "service": "trainer", "checks": checks}
 
 
 def test_metrics_count_requests_by_route(trainer: TestClient) -> None:

@@ -40,7 +40,7 @@ def datasets(tmp_path: Path) -> DatasetVersionIndex:
 
 @pytest.fixture
 def retrain(tmp_path: Path, datasets: DatasetVersionIndex, clock: Clock) -> AutoRetrain:
-    return AutoRetrain({MODEL: POLICY}, TrainerStore(tmp_path / "trainer.sqlite"), datasets, "tiny-base", clock)
+    return AutoRetrain({MODEL: POLICY}, TrainerStore(tmp_path / "trainer.sqlite"), datasets, lambda: "tiny-base", clock)
 
 
 def sealed(rows: int, version: str, tenant: str = "acme", name: str = f"feedback-{MODEL}") -> DatasetSealedV1:

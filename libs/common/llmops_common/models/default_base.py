@@ -110,6 +110,8 @@ def resolve_base_model(configured: str | None, store: ArtifactStore, data_dir: P
 
 def public_model_name(base_model: str) -> str:
     """The name a base model goes by in requests and lifecycle events: a hub id as it is, a local folder by
-    its folder name."""
+    its folder name, a GGUF file by its file name."""
     path = Path(base_model)
+    if path.suffix.lower() == ".gguf" and path.is_file():
+        return path.stem  # one GGUF file: its name without the suffix, never the whole path
     return path.name if path.is_dir() else base_model
