@@ -21,6 +21,7 @@ from llmops_common.topics import MODELS_LIFECYCLE, PROMPTS, RETRIEVAL_REPLIES, R
 
 from .handlers import LabelMoves, subscribe
 from .live_moves import live_since
+from .parts import EvaluationParts
 from .production import ProductionTable
 from .prompt_gate import PromptGate
 from .prompt_replica import EvaluatorPrompts, running_evaluator_prompts
@@ -58,32 +59,13 @@ def create_app(settings: Settings) -> FastAPI:
             stack.callback(store.close)
             datasets = DatasetVersionIndex(settings.state_dir / "datasets.sqlite")
             stack.callback(datasets.close)
-            evaluator = EvaluatorService(
-                settings,
-                engine,
-                engine.base_model,
-                store,
-                datasets,
-                production,
-                artifacts,
-                runtime.bus.publisher,
-                ask_retriever=_retriever_asker(runtime, settings),
-            )
+            parts = EvaluationParts(settings, engine, store, datasets, production, artifacts, runtime.bus.publisher)
+            evaluator = EvaluatorService(parts, engine.base_model, ask_retriever=_retriever_asker(runtime, settings))
             prompts = await stack.enter_async_context(
                 running_evaluator_prompts(runtime, poll_wait_ms=PROMPT_REPLICA_POLL_WAIT_MS)
             )
             base_model_name = settings.base_model_name or public_model_name(engine.base_model)
-            gate = PromptGate(
-                settings,
-                engine,
-                base_model_name,
-                prompts,
-                store,
-                datasets,
-                production,
-                artifacts,
-                runtime.bus.publisher,
-            )
+            gate = PromptGate(parts, base_model_name, prompts)
             moves = LabelMoves(gate, await live_since(settings, PROMPTS.name, settings.state_dir / "prompt-moves.json"))
             subscribe(
                 runtime.bus.consumer,

@@ -29,17 +29,14 @@ import logging
 from collections.abc import Sequence
 from pathlib import Path
 
-from llmops_common.dataset_index import DatasetVersionIndex
 from llmops_common.dataset_rows import read_dataset_rows
-from llmops_common.engines.base import InferenceEngine
 from llmops_common.events import DatasetSealedV1, EvalCompletedV1, PromptLabelMovedV1, PromptVersionCreatedV1
 from llmops_common.events.base import ArtifactRef
-from llmops_common.kafka.publisher import EventPublisher
-from llmops_common.storage.artifacts import ArtifactStore
 
 from .bootstrap import paired_deltas
 from .gate import GateVerdict, judge
-from .production import BARE_BASE, ProductionTable, ProductionVersion
+from .parts import EvaluationParts
+from .production import BARE_BASE, ProductionVersion
 from .prompt_arms import ServedArm, answer_and_score, prompt_perplexities
 from .prompt_examples import PromptExample, prompt_examples
 from .prompt_outcome import (
@@ -54,8 +51,7 @@ from .prompt_outcome import (
 )
 from .prompt_replica import EvaluatorPrompts
 from .service import ArmResults
-from .settings import Settings
-from .store import EvalOutcome, EvalStore
+from .store import EvalOutcome
 
 log = logging.getLogger(__name__)
 
@@ -63,28 +59,13 @@ log = logging.getLogger(__name__)
 class PromptGate:
     """Evaluates prompt versions as they get the eval label, and publishes each result once."""
 
-    def __init__(
-        self,
-        settings: Settings,
-        engine: InferenceEngine,
-        base_model_name: str,
-        prompts: EvaluatorPrompts,
-        store: EvalStore,
-        datasets: DatasetVersionIndex,
-        production: ProductionTable,
-        artifacts: ArtifactStore,
-        publisher: EventPublisher,
-    ) -> None:
-        self._settings = settings
-        self._engine = engine
+    def __init__(self, parts: EvaluationParts, base_model_name: str, prompts: EvaluatorPrompts) -> None:
+        self._settings, self._engine, self._store = parts.settings, parts.engine, parts.store
+        self._datasets, self._production = parts.datasets, parts.production
+        self._artifacts, self._publisher = parts.artifacts, parts.publisher
         self._base_model_name = base_model_name
         self._prompts = prompts.replica
         self._moves = prompts.moves
-        self._store = store
-        self._datasets = datasets
-        self._production = production
-        self._artifacts = artifacts
-        self._publisher = publisher
 
     async def handle(self, move: PromptLabelMovedV1, event_id: str) -> EvalOutcome | None:
         """Evaluates the version a move of the eval label points at, unless it was evaluated before, and

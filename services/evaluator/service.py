@@ -18,13 +18,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from llmops_common.dataset_index import DatasetVersionIndex
 from llmops_common.dataset_rows import read_dataset_rows
-from llmops_common.engines.base import AdapterSpec, InferenceEngine
+from llmops_common.engines.base import AdapterSpec
 from llmops_common.events import EvalCompletedV1, ModelCanaryStartedV1, TrainingCompletedV1
 from llmops_common.events.base import ArtifactRef
-from llmops_common.kafka.publisher import EventPublisher
-from llmops_common.storage.artifacts import ArtifactStore
 
 from .answers import greedy_answers
 from .arm_perplexity import arm_perplexities
@@ -32,11 +29,12 @@ from .bootstrap import paired_deltas
 from .examples import EvalExample, held_out_examples
 from .gate import GateVerdict, judge
 from .metrics import example_scores, mean_scores
-from .production import ProductionTable, ProductionVersion
+from .parts import EvaluationParts
+from .production import ProductionVersion
 from .report import ExampleSample, ReportInputs, render_chart, render_markdown
 from .retrieval_eval import NOT_ASKED, AskRetriever, RetrievalScores, score_retrieval_set
-from .settings import ModelEvalPolicy, Settings
-from .store import EvalOutcome, EvalStore
+from .settings import ModelEvalPolicy
+from .store import EvalOutcome
 
 log = logging.getLogger(__name__)
 
@@ -54,27 +52,12 @@ class ArmResults:
 class EvaluatorService:
     """Evaluates succeeded fine-tunes one at a time on the evaluator's engine."""
 
-    def __init__(
-        self,
-        settings: Settings,
-        engine: InferenceEngine,
-        base_model_path: str,
-        store: EvalStore,
-        datasets: DatasetVersionIndex,
-        production: ProductionTable,
-        artifacts: ArtifactStore,
-        publisher: EventPublisher,
-        ask_retriever: AskRetriever | None = None,
-    ) -> None:
+    def __init__(self, parts: EvaluationParts, base_model_path: str, ask_retriever: AskRetriever | None = None) -> None:
         """`ask_retriever` sends one retrieval request; needed only by policies that name a retrieval set."""
-        self._settings = settings
-        self._engine = engine
+        self._settings, self._engine, self._store = parts.settings, parts.engine, parts.store
+        self._datasets, self._production = parts.datasets, parts.production
+        self._artifacts, self._publisher = parts.artifacts, parts.publisher
         self._base_model_path = base_model_path
-        self._store = store
-        self._datasets = datasets
-        self._production = production
-        self._artifacts = artifacts
-        self._publisher = publisher
         self._ask_retriever = ask_retriever
 
     async def handle(self, completed: TrainingCompletedV1) -> EvalOutcome | None:
