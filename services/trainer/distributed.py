@@ -22,8 +22,11 @@ from pathlib import Path
 
 import torch.distributed as dist
 
+from llmops_common.settings import PlatformSettings
+
+from .adapter_upload import finish_run, open_upload_store
 from .lora_run import run_lora_training
-from .run_files import read_spec, write_cancelled, write_result
+from .run_files import read_spec_document, write_cancelled
 from .run_hooks import ProgressReport, TrainingCancelledError
 
 
@@ -54,10 +57,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--spec", type=Path, required=True, help="the run's spec (run_files.write_spec)")
     parser.add_argument("--result", type=Path, required=True, help="where rank 0 writes the result")
     parser.add_argument("--cancel-file", type=Path, default=None, help="a file whose appearance cancels the run")
+    parser.add_argument(
+        "--no-upload",
+        dest="upload",
+        action="store_false",
+        help="keep the adapter on disk only; by default rank 0 stores it in the artifact store (LLMOPS_ARTIFACT_URL)",
+    )
     args = parser.parse_args(argv)
     rank_zero = int(os.environ.get("RANK", "0")) == 0
+    document = read_spec_document(args.spec)
+    # Only rank 0 writes the adapter, so only rank 0 needs the store.
+    store = open_upload_store(PlatformSettings()) if rank_zero and args.upload else None
     try:
-        result = run_lora_training(read_spec(args.spec), JsonLineHooks(args.cancel_file))
+        result = run_lora_training(document.spec(), JsonLineHooks(args.cancel_file))
     except TrainingCancelledError as cancelled:
         if rank_zero:
             write_cancelled(cancelled.message, args.result)
@@ -66,7 +78,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if dist.is_available() and dist.is_initialized():
             dist.destroy_process_group()
     if rank_zero:
-        write_result(result, args.result)
+        finish_run(document, result, args.result, store)
     return 0
 
 

@@ -2,7 +2,8 @@
 
 The front matter holds Hugging Face's own keys (`base_model`, `library_name`, `tags`, `datasets`) and an
 `llmops` section with what made the adapter: hyperparameters, results and the code's version, so an
-adapter found on its own still says where it came from.
+adapter found on its own still says where it came from. A base model that names a GGUF file is loaded
+the way `llmops_common.models.loading` loads it: its folder, plus `gguf_file=<name>`.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import subprocess
 from pathlib import Path
 
 import yaml
+
+from llmops_common.models.loading import gguf_location
 
 from .hyperparameters import LoraHyperparameters
 from .lora_run import RunResult
@@ -28,16 +31,17 @@ def render_model_card(
     job_id: str,
     model_name: str,
     base_model: str,
-    dataset: str,
+    dataset: str | None,
     hyperparameters: LoraHyperparameters,
     result: RunResult,
 ) -> str:
-    """The card of the adapter `result` made; `dataset` is `name@version`."""
-    front_matter = {
+    """The card of the adapter `result` made; `dataset` is `name@version`, None where the rows have no name
+    (a distributed job's spec that does not say)."""
+    front_matter: dict[str, object] = {
         "base_model": base_model,
         "library_name": "peft",
         "tags": ["lora", "llmops"],
-        "datasets": [dataset],
+        **({"datasets": [dataset]} if dataset else {}),
         "llmops": {
             "job_id": job_id,
             "model_name": model_name,
@@ -81,14 +85,15 @@ def _git_commit(folder: Path) -> str | None:
 
 
 def _body(
-    model_name: str, job_id: str, base_model: str, dataset: str, hp: LoraHyperparameters, result: RunResult
+    model_name: str, job_id: str, base_model: str, dataset: str | None, hp: LoraHyperparameters, result: RunResult
 ) -> str:
     eval_loss = "—" if result.eval_loss is None else f"{result.eval_loss:.4f}"
+    trained_on = f"the dataset version `{dataset}`" if dataset else "the rows of the job's spec"
     lines = [
         f"# {model_name}: LoRA adapter from job {job_id}",
         "",
         f"A LoRA adapter (rank {hp.r}, alpha {hp.alpha}) for `{base_model}`, fine-tuned by the LLMOps platform's "
-        f"trainer on the dataset version `{dataset}`, with the loss on completion tokens only.",
+        f"trainer on {trained_on}, with the loss on completion tokens only.",
         "",
         "## Loading it",
         "",
@@ -96,8 +101,7 @@ def _body(
         "from peft import PeftModel",
         "from transformers import AutoModelForCausalLM, AutoTokenizer",
         "",
-        f'tokenizer = AutoTokenizer.from_pretrained("{base_model}")',
-        f'base = AutoModelForCausalLM.from_pretrained("{base_model}")',
+        *_base_loading_lines(base_model),
         'model = PeftModel.from_pretrained(base, "path/to/this/adapter")',
         "```",
         "",
@@ -129,6 +133,22 @@ def _body(
         "",
     ]
     return "\n".join(lines)
+
+
+def _base_loading_lines(base_model: str) -> list[str]:
+    location = gguf_location(base_model)
+    if location is None:
+        arguments, note = f'"{base_model}"', []
+    else:
+        folder, name = location
+        # transformers reads a GGUF file as its folder (or hub id) plus `gguf_file`, not as one path.
+        arguments = f'"{folder}", gguf_file="{name}"'
+        note = ["# A GGUF file: transformers unpacks its weights (pip install gguf)."]
+    return [
+        *note,
+        f"tokenizer = AutoTokenizer.from_pretrained({arguments})",
+        f"base = AutoModelForCausalLM.from_pretrained({arguments})",
+    ]
 
 
 def _thinned(curve: list[tuple[int, float]]) -> list[tuple[int, float]]:

@@ -1,7 +1,8 @@
 """A run's spec and result as JSON files: how a parent process hands a run to torchrun and reads it back.
 
 The spec's hyperparameters travel in their flat request form, so the file reads like a training
-request; a cancelled run's result file holds only the reason.
+request; a cancelled run's result file holds only the reason. A finished run's result may name the
+artifact its adapter was stored as (`adapter`, an `ArtifactRef`), which `read_stored_adapter` reads.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
+
+from llmops_common.events.base import ArtifactRef
 
 from .hyperparameters import HyperparameterValue, parse_hyperparameters
 from .lora_run import RunResult, RunSpec
@@ -32,11 +35,19 @@ class RunSpecDocument(BaseModel):
     checkpoint_every_steps: int = 50
     progress_every_steps: int = 10
     full_fine_tune: bool = False
+    # Neither changes the training: they name the adapter in its model card. The service takes them from
+    # the training request; a spec handed to the distributed job by hand may leave them out.
+    model_name: str | None = None
+    """The deployed model the adapter is for; the card falls back to the job id."""
+    dataset: str | None = None
+    """The dataset version the rows come from, as `name@version`."""
 
     @classmethod
-    def of(cls, spec: RunSpec) -> RunSpecDocument:
-        """The document of a spec."""
+    def of(cls, spec: RunSpec, *, model_name: str | None = None, dataset: str | None = None) -> RunSpecDocument:
+        """The document of a spec, with the names its model card gives the adapter and the data."""
         return cls(
+            model_name=model_name,
+            dataset=dataset,
             job_id=spec.job_id,
             base_model=str(spec.base_model),
             train_rows=spec.train_rows,
@@ -65,19 +76,24 @@ class RunSpecDocument(BaseModel):
         )
 
 
-def write_spec(spec: RunSpec, path: Path) -> None:
+def write_spec(spec: RunSpec, path: Path, *, model_name: str | None = None, dataset: str | None = None) -> None:
     """Writes the spec's JSON; rows hold only JSON values (as a dataset version's rows do)."""
-    path.write_text(RunSpecDocument.of(spec).model_dump_json())
+    path.write_text(RunSpecDocument.of(spec, model_name=model_name, dataset=dataset).model_dump_json())
+
+
+def read_spec_document(path: Path) -> RunSpecDocument:
+    """The document in a spec file, names included; `.spec()` gives the run."""
+    return RunSpecDocument.model_validate_json(path.read_text())
 
 
 def read_spec(path: Path) -> RunSpec:
     """The spec in a file `write_spec` wrote."""
-    return RunSpecDocument.model_validate_json(path.read_text()).spec()
+    return read_spec_document(path).spec()
 
 
-def write_result(result: RunResult, path: Path) -> None:
-    """Writes a finished run's result."""
-    document = {
+def write_result(result: RunResult, path: Path, adapter: ArtifactRef | None = None) -> None:
+    """Writes a finished run's result, naming the artifact its adapter was stored as where it was."""
+    document: dict[str, Any] = {
         "adapter_dir": str(result.adapter_dir),
         "steps": result.steps,
         "train_loss": result.train_loss,
@@ -88,6 +104,8 @@ def write_result(result: RunResult, path: Path) -> None:
         "loss_curve": result.loss_curve,
         "data_counts": result.data_counts,
     }
+    if adapter is not None:
+        document["adapter"] = adapter.model_dump(mode="json")
     path.write_text(json.dumps(document))
 
 
@@ -112,3 +130,12 @@ def read_result(path: Path) -> RunResult:
         loss_curve=[(int(step), float(loss)) for step, loss in document["loss_curve"]],
         data_counts=document["data_counts"],
     )
+
+
+def read_stored_adapter(path: Path) -> ArtifactRef | None:
+    """The artifact a finished run's adapter was stored as; None where the run stored none (`--no-upload`).
+    Raises `TrainingCancelledError` if the run was cancelled."""
+    document = json.loads(path.read_text())
+    if "cancelled" in document:
+        raise TrainingCancelledError(document["cancelled"])
+    return ArtifactRef.model_validate(document["adapter"]) if "adapter" in document else None

@@ -1,7 +1,8 @@
 """The fine-tune under torchrun: two CPU processes (gloo) train the same steps as one process.
 
 Both runs go through the same entry point on the CPU (the GPU hidden), one thread a process as torchrun
-sets it, so the only difference is the world size.
+sets it, so the only difference is the world size. The two-process run stores its adapter, card included,
+in the artifact store its environment names; the one-process run keeps it on disk (`--no-upload`).
 """
 
 from __future__ import annotations
@@ -14,11 +15,14 @@ from pathlib import Path
 
 import pytest
 import torch
+import yaml
 from safetensors.torch import load_file
 
+from llmops_common.settings import PlatformSettings
+from llmops_common.storage.artifacts import open_artifact_store
 from services.trainer.hyperparameters import LoraHyperparameters
 from services.trainer.lora_run import RunResult, RunSpec, TrainingCancelledError
-from services.trainer.run_files import read_result, write_spec
+from services.trainer.run_files import read_result, read_stored_adapter, write_spec
 from tests.support.training_rows import learnable_rows
 
 ENTRY_POINT = ["-m", "services.trainer.distributed"]
@@ -40,10 +44,16 @@ def run_spec(model: Path, work_dir: Path) -> RunSpec:
     )
 
 
-def launch(launcher: list[str], folder: Path, spec: RunSpec, *extra: str) -> list[dict[str, object]]:
+def launch(
+    launcher: list[str], folder: Path, spec: RunSpec, *extra: str, store_url: str | None = None
+) -> list[dict[str, object]]:
     folder.mkdir(parents=True, exist_ok=True)
-    write_spec(spec, folder / "spec.json")
-    env = {**os.environ, "CUDA_VISIBLE_DEVICES": "", "OMP_NUM_THREADS": "1"}
+    write_spec(spec, folder / "spec.json", model_name="support-assistant", dataset="support-faq@v3")
+    # The processes read the store from LLMOPS_* as a pod does: this test's own, never the caller's.
+    inherited = {name: value for name, value in os.environ.items() if not name.startswith("LLMOPS_")}
+    env = {**inherited, "CUDA_VISIBLE_DEVICES": "", "OMP_NUM_THREADS": "1", "LLMOPS_DATA_DIR": str(folder / "data")}
+    if store_url is not None:
+        env["LLMOPS_ARTIFACT_URL"] = store_url
     args = [*ENTRY_POINT, "--spec", str(folder / "spec.json"), "--result", str(folder / "result.json"), *extra]
     done = subprocess.run([*launcher, *args], env=env, capture_output=True, text=True, timeout=240, check=False)
     lines = [json.loads(line) for line in done.stdout.splitlines() if line.startswith('{"event"')]
@@ -53,8 +63,9 @@ def launch(launcher: list[str], folder: Path, spec: RunSpec, *extra: str) -> lis
 
 @pytest.mark.timeout(600)
 def test_two_processes_follow_the_loss_curve_of_one(tiny_model: Path, tmp_path: Path) -> None:
-    single_lines = launch([sys.executable], tmp_path / "one", run_spec(tiny_model, tmp_path / "one"))
-    ddp_lines = launch(TORCHRUN, tmp_path / "two", run_spec(tiny_model, tmp_path / "two"))
+    one, two, store_url = tmp_path / "one", tmp_path / "two", (tmp_path / "store").as_uri()
+    single_lines = launch([sys.executable], one, run_spec(tiny_model, one), "--no-upload")
+    ddp_lines = launch(TORCHRUN, two, run_spec(tiny_model, two), store_url=store_url)
     single: RunResult = read_result(tmp_path / "one" / "result.json")
     ddp: RunResult = read_result(tmp_path / "two" / "result.json")
 
@@ -78,6 +89,29 @@ def test_two_processes_follow_the_loss_curve_of_one(tiny_model: Path, tmp_path: 
     assert ddp_lines == [line for line in ddp_lines if line["event"] in ("progress", "checkpoint")]
     assert len(single_lines) == len(ddp_lines)
 
+    # --no-upload: the card lies beside the adapter, and nothing went to a store.
+    assert read_stored_adapter(one / "result.json") is None
+    assert (single.adapter_dir / "README.md").is_file()
+    assert not (one / "data").exists()
+    # The two-process run's adapter is in the store LLMOPS_ARTIFACT_URL names, and unpacks whole.
+    ref = read_stored_adapter(two / "result.json")
+    assert ref is not None
+    store = open_artifact_store(PlatformSettings(artifact_url=store_url))
+    assert store.exists(ref)
+    unpacked = store.fetch_folder(ref, tmp_path / "unpacked")
+    assert sorted(path.name for path in unpacked.iterdir()) == [
+        "README.md",
+        "adapter_config.json",
+        "adapter_model.safetensors",
+    ]
+    assert load_file(unpacked / "adapter_model.safetensors").keys() == actual.keys()
+    card = (unpacked / "README.md").read_text()
+    front = yaml.safe_load(card.removeprefix("---\n").split("\n---\n", 1)[0])
+    assert front["base_model"] == str(tiny_model)
+    assert front["datasets"] == ["support-faq@v3"]
+    assert front["llmops"]["model_name"] == "support-assistant"
+    assert front["llmops"]["steps"] == 6
+
 
 @pytest.mark.timeout(300)
 def test_a_cancel_file_stops_every_process(tiny_model: Path, tmp_path: Path) -> None:
@@ -88,3 +122,6 @@ def test_a_cancel_file_stops_every_process(tiny_model: Path, tmp_path: Path) -> 
         read_result(tmp_path / "run" / "result.json")
     assert [(line["event"], line["step"]) for line in lines] == [("progress", 1)]
     assert not (tmp_path / "run" / "adapter").exists()
+    # The default store (<LLMOPS_DATA_DIR>/artifacts) was opened before training, and holds nothing.
+    assert (tmp_path / "run" / "data" / "artifacts").is_dir()
+    assert not list((tmp_path / "run" / "data" / "artifacts").rglob("sha256/*/*"))

@@ -25,12 +25,14 @@ def result(curve_length: int = 3, eval_loss: float | None = 1.25) -> RunResult:
     )
 
 
-def card(run: RunResult) -> tuple[dict[str, object], str]:
+def card(
+    run: RunResult, base_model: str = "llmops/tiny-base", dataset: str | None = "support-faq@v3"
+) -> tuple[dict[str, object], str]:
     text = render_model_card(
         job_id="job-1",
         model_name="support-assistant",
-        base_model="llmops/tiny-base",
-        dataset="support-faq@v3",
+        base_model=base_model,
+        dataset=dataset,
         hyperparameters=parse_hyperparameters({"r": 4, "max_steps": 3}),
         result=run,
     )
@@ -59,7 +61,10 @@ def test_the_front_matter_parses_with_the_hub_keys_and_the_platform_section() ->
 
 def test_the_body_says_how_to_load_it_and_tabulates_the_loss() -> None:
     _, body = card(result(curve_length=3, eval_loss=None))
+    assert 'tokenizer = AutoTokenizer.from_pretrained("llmops/tiny-base")\n' in body
+    assert 'base = AutoModelForCausalLM.from_pretrained("llmops/tiny-base")\n' in body
     assert 'PeftModel.from_pretrained(base, "path/to/this/adapter")' in body
+    assert "gguf" not in body
     assert "| eval loss (per completion token) | — |" in body
     assert "| 1 | 3.6667 |\n| 2 | 3.3333 |\n| 3 | 3.0000 |" in body
 
@@ -72,3 +77,18 @@ def test_a_long_curve_is_thinned_and_keeps_its_last_step() -> None:
     assert rows[0].startswith("| 1 |")
     assert rows[-1].startswith("| 1000 |")
     assert front["llmops"]["eval_loss"] == 1.25  # type: ignore[index]
+
+
+def test_a_gguf_base_loads_from_its_folder_with_the_file_named() -> None:
+    front, body = card(result(), base_model="/models/smollm2/SmolLM2-135M-Instruct-Q8_0.gguf")
+    assert front["base_model"] == "/models/smollm2/SmolLM2-135M-Instruct-Q8_0.gguf"
+    arguments = '"/models/smollm2", gguf_file="SmolLM2-135M-Instruct-Q8_0.gguf"'
+    assert f"tokenizer = AutoTokenizer.from_pretrained({arguments})\n" in body
+    assert f"base = AutoModelForCausalLM.from_pretrained({arguments})\n" in body
+    assert 'from_pretrained("/models/smollm2/SmolLM2-135M-Instruct-Q8_0.gguf")' not in body
+
+
+def test_a_card_without_a_dataset_name_lists_no_dataset() -> None:
+    front, body = card(result(), dataset=None)
+    assert "datasets" not in front
+    assert "fine-tuned by the LLMOps platform's trainer on the rows of the job's spec" in body
