@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 
-from llmops_common.events import DatasetSealedV1
+from llmops_common.events import ArtifactRef, DatasetSealedV1, TrainingCompletedV1
 from llmops_common.storage.artifacts import ArtifactStore
 from services.ingestion.datasets import Example, build_version
 
@@ -45,4 +45,23 @@ def seal_examples(artifacts: ArtifactStore, examples: list[Example], *, tenant: 
         eval_rows=version.eval_rows,
         trigger="command",
         source_rows={"feedback_collector:test": version.rows},
+    )
+
+
+def succeeded_training(
+    job_id: str, model_name: str, sealed: DatasetSealedV1, adapter: ArtifactRef
+) -> TrainingCompletedV1:
+    """A fine-tune of `sealed` that succeeded with `adapter`, as the trainer publishes it."""
+    return TrainingCompletedV1(
+        job_id=job_id,
+        tenant=sealed.tenant,
+        model_name=model_name,
+        base_model="tiny",
+        status="succeeded",
+        adapter_version=f"lora-{job_id}",
+        adapter=adapter,
+        duration_seconds=1.0,
+        dataset=sealed.name,
+        dataset_version=sealed.version,
+        dataset_artifact=sealed.artifact,
     )

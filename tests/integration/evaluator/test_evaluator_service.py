@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from llmops_common.dataset_rows import read_dataset_rows
-from llmops_common.events import DatasetSealedV1, EvalCompletedV1, ModelCanaryStartedV1, TrainingCompletedV1
+from llmops_common.events import DatasetSealedV1, EvalCompletedV1, ModelCanaryStartedV1
 from llmops_common.kafka.one_shot import publish_once
 from llmops_common.settings import PlatformSettings
 from llmops_common.storage.artifacts import ArtifactStore, open_artifact_store
@@ -24,7 +24,7 @@ from services.trainer.hyperparameters import LoraHyperparameters
 from services.trainer.lora_run import RunSpec, run_lora_training
 from tests.support.tiny_models import make_lora_adapter
 from tests.support.topic_reader import read_keyed
-from tests.support.training_data import seal_examples, ticket_examples
+from tests.support.training_data import seal_examples, succeeded_training, ticket_examples
 
 GATE = GatePolicy(min_examples=8)
 
@@ -69,24 +69,6 @@ def trained_adapter(
     return run_lora_training(spec).adapter_dir
 
 
-def completed_event(
-    job_id: str, model_name: str, sealed: DatasetSealedV1, artifacts: ArtifactStore, adapter: Path
-) -> TrainingCompletedV1:
-    return TrainingCompletedV1(
-        job_id=job_id,
-        tenant=sealed.tenant,
-        model_name=model_name,
-        base_model="tiny",
-        status="succeeded",
-        adapter_version=f"lora-{job_id}",
-        adapter=artifacts.put_folder(adapter),
-        duration_seconds=1.0,
-        dataset=sealed.name,
-        dataset_version=sealed.version,
-        dataset_artifact=sealed.artifact,
-    )
-
-
 @pytest.mark.timeout(300)
 async def test_a_better_adapter_passes_and_starts_a_canary_once(
     evaluator: TestClient,
@@ -99,9 +81,8 @@ async def test_a_better_adapter_passes_and_starts_a_canary_once(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     artifacts = open_artifact_store(settings)
-    completed = completed_event(
-        f"good-{unique}", model_name, sealed, artifacts, trained_adapter(artifacts, tiny_model, sealed, tmp_path)
-    )
+    adapter = artifacts.put_folder(trained_adapter(artifacts, tiny_model, sealed, tmp_path))
+    completed = succeeded_training(f"good-{unique}", model_name, sealed, adapter)
     with caplog.at_level(logging.INFO, logger="services.evaluator.service"):
         await publish_once(settings, completed, source="trainer")
         [record] = await read_keyed(settings.kafka_bootstrap, EVAL_COMPLETED.name, f"eval-{completed.job_id}", 1, 240)
@@ -153,7 +134,7 @@ async def test_a_bad_adapter_is_rejected_and_production_untouched(
         adapter = make_lora_adapter(tiny_model, tmp_path / "noise", seed=3)
     else:
         adapter = trained_adapter(artifacts, tiny_model, sealed, tmp_path, learning_rate=1.0)
-    completed = completed_event(f"bad-{unique}", model_name, sealed, artifacts, adapter)
+    completed = succeeded_training(f"bad-{unique}", model_name, sealed, artifacts.put_folder(adapter))
     await publish_once(settings, completed, source="trainer")
     [record] = await read_keyed(settings.kafka_bootstrap, EVAL_COMPLETED.name, f"eval-{completed.job_id}", 1, 240)
     result = EvalCompletedV1.model_validate_json(record.value)

@@ -19,14 +19,12 @@ from fastapi.testclient import TestClient
 from prometheus_client import CollectorRegistry
 
 from llmops_common.events import (
-    DatasetSealedV1,
     DocumentIngestedV1,
     EvalCompletedV1,
     RetrievalAnsweredV1,
     RetrievalRequestedV1,
     TrainingCompletedV1,
 )
-from llmops_common.events.base import ArtifactRef
 from llmops_common.events.training import MetricDelta
 from llmops_common.kafka.bus import Bus
 from llmops_common.kafka.one_shot import publish_once
@@ -44,7 +42,7 @@ from services.rag_retriever.app import create_app as create_retriever
 from services.rag_retriever.settings import Settings as RetrieverSettings
 from tests.support.tiny_models import make_lora_adapter
 from tests.support.topic_reader import eventually, eventually_async, read_keyed
-from tests.support.training_data import seal_examples, ticket_examples
+from tests.support.training_data import seal_examples, succeeded_training, ticket_examples
 
 KEYS = "To rotate an API key, create a new key, move your apps to it, then revoke the old key."
 INVOICES = "Invoices are emailed to the billing contact on the first day of each month."
@@ -112,23 +110,6 @@ async def ranking(requester: Requester[RetrievalAnsweredV1], tenant: str, query:
     return [chunk.doc_id for chunk in answer.chunks]
 
 
-def completed_event(job_id: str, model_name: str, sealed: DatasetSealedV1, adapter: ArtifactRef) -> TrainingCompletedV1:
-    """A succeeded fine-tune as the trainer publishes it."""
-    return TrainingCompletedV1(
-        job_id=job_id,
-        tenant=sealed.tenant,
-        model_name=model_name,
-        base_model="tiny",
-        status="succeeded",
-        adapter_version=f"lora-{job_id}",
-        adapter=adapter,
-        duration_seconds=1.0,
-        dataset=sealed.name,
-        dataset_version=sealed.version,
-        dataset_artifact=sealed.artifact,
-    )
-
-
 async def evaluation(settings: PlatformSettings, completed: TrainingCompletedV1) -> EvalCompletedV1:
     """Publishes the finished fine-tune and returns its evaluation."""
     await publish_once(settings, completed, source="trainer")
@@ -169,9 +150,9 @@ async def test_hit_at_k_and_mrr_from_the_real_retriever_and_left_out_when_it_is_
             await publish_once(settings, sealed, source="ingestion")
             await eventually(lambda: deps.datasets.find(tenant, "labelled-queries", "latest") is not None, timeout=60)
 
-            measured = await evaluation(settings, completed_event(f"rag-{unique}", model_name, training, adapter))
+            measured = await evaluation(settings, succeeded_training(f"rag-{unique}", model_name, training, adapter))
 
-        unmeasured = await evaluation(settings, completed_event(f"down-{unique}", model_name, training, adapter))
+        unmeasured = await evaluation(settings, succeeded_training(f"down-{unique}", model_name, training, adapter))
 
     assert measured.metrics["hit_at_k"] == 2 / 3
     assert measured.metrics["mrr"] == (1 + 1 / 2 + 0) / 3
