@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from llmops_common.events import Event, PromptLabelMovedV1
 from llmops_common.kafka.envelope import Envelope
 from llmops_common.prompts.catalog import PromptCatalog
-from llmops_common.prompts.rendering import PromptRenderer
+from llmops_common.prompts.rendering import PromptRenderer, render_limits
 from llmops_common.prompts.replica import PromptReplica
 from llmops_common.service.replicas import running_replica
 from llmops_common.service.runtime import ServiceRuntime
@@ -56,4 +56,6 @@ async def running_evaluator_prompts(runtime: ServiceRuntime, *, poll_wait_ms: in
     catalog = PromptCatalog()
     moves = LabelMoveOutcomes(catalog)
     async with running_replica(runtime, PROMPTS, moves.apply, poll_wait_ms=poll_wait_ms) as topic:
-        yield EvaluatorPrompts(PromptReplica(catalog, PromptRenderer(catalog), topic), moves)
+        yield EvaluatorPrompts(
+            PromptReplica(catalog, PromptRenderer(catalog, limits=render_limits(runtime.settings)), topic), moves
+        )

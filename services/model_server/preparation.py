@@ -71,7 +71,7 @@ class PromptPreparer:
         messages = [{"role": _template_role(m.role), "content": m.text()} for m in body.messages]
         prepared = PreparedPrompts([], [], self.sampling(body))
         if body.prompt_ref is not None:
-            rendered = self._render(body.prompt_ref, principal.tenant, prepared)
+            rendered = await self._render(body.prompt_ref, principal.tenant, prepared)
             if rendered.messages is not None:
                 head = [{"role": m.role, "content": m.content} for m in rendered.messages]
             else:
@@ -95,7 +95,7 @@ class PromptPreparer:
         prepared = PreparedPrompts([], [], self.sampling(body))
         prompts = body.prompts()
         if body.prompt_ref is not None:
-            rendered = self._render(body.prompt_ref, principal.tenant, prepared)
+            rendered = await self._render(body.prompt_ref, principal.tenant, prepared)
             head = (
                 self._tokenizer.render_chat([{"role": m.role, "content": m.content} for m in rendered.messages])
                 if rendered.messages is not None
@@ -112,12 +112,12 @@ class PromptPreparer:
         prepared.prompt_tokens = [self._tokenizer.count_tokens(prompt) for prompt in prompts]
         return prepared
 
-    def _render(self, ref: PromptRefBody, tenant: str, prepared: PreparedPrompts) -> RenderedPrompt:
+    async def _render(self, ref: PromptRefBody, tenant: str, prepared: PreparedPrompts) -> RenderedPrompt:
         if self._renderer is None:
             raise GenerationFailedError("this server has no prompt replica")
         if ref.label is not None and ref.version is not None:
             raise BadRequestError("prompt_ref takes a label or a version, not both", param="prompt_ref")
-        event, rendered = self._renderer.render(
+        event, rendered = await self._renderer.render_off_loop(
             tenant, ref.name, label=ref.label, version=ref.version, values=ref.variables
         )
         prepared.prompt_name, prepared.prompt_version = event.name, event.version

@@ -3,6 +3,7 @@ analysis and its HTTP API."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -43,6 +44,8 @@ class Deps:
     sink: BatchConsumer[PreparedBatch]
     alerting: Alerting
     canaries: CanaryWatch
+    sql_slots: asyncio.Semaphore
+    """One per ops SQL query in progress (`settings.sql_max_concurrent_queries`)."""
 
 
 def create_app(settings: Settings, *, lifecycle_topic: TopicSpec = MODELS_LIFECYCLE) -> FastAPI:
@@ -70,7 +73,8 @@ def create_app(settings: Settings, *, lifecycle_topic: TopicSpec = MODELS_LIFECY
                 running_canary_watch(runtime, settings, telemetry, topic=lifecycle_topic) as canaries,
             ):
                 runtime.readiness.add("telemetry_sink", lambda: sink.running)
-                yield Deps(runtime, settings, telemetry, keyring, sink, alerting, canaries)
+                slots = asyncio.Semaphore(settings.sql_max_concurrent_queries)
+                yield Deps(runtime, settings, telemetry, keyring, sink, alerting, canaries, slots)
 
     routers = [api_router, alerts_router, canary_router, sql_router]
     return create_service_app(settings, open_deps, routers=routers)

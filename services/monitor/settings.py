@@ -40,6 +40,16 @@ class Settings(ServiceSettings):
     """How long an ops query may run; the telemetry sink waits for it meanwhile (chdb runs one at a time)."""
     sql_max_memory_bytes: int = Field(default=1 << 30, ge=1 << 20)
     """The memory an ops query may use."""
+    sql_max_result_bytes: int = Field(default=256 << 20, ge=1 << 10)
+    """The most bytes (uncompressed, in memory) an ops query's result may hold."""
+    sql_max_rows_to_read: int = Field(default=1_000_000_000, ge=10_000)
+    """The most rows an ops query may read from tables (clickhouse-connect reads about 2,000 at connect)."""
+    sql_max_bytes_to_read: int = Field(default=64 << 30, ge=1 << 20)
+    """The most bytes (uncompressed) an ops query may read from tables."""
+    sql_max_threads: int = Field(default=2, ge=1)
+    """The threads one ops query may use: chdb runs in the monitor's process, beside the sink and detectors."""
+    sql_max_concurrent_queries: int = Field(default=4, ge=1)
+    """Ops queries in progress (running or waiting for chdb) at once; one more is answered 429."""
 
     # The detectors and alerts: each group is one variable holding JSON (see detector_settings.py).
     detection: DetectionSettings = DetectionSettings()

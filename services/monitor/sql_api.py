@@ -2,7 +2,8 @@
 
 `GET /ping`, and `GET` or `POST /` with the query in the `query` parameter and/or the body, bound
 `param_<name>` parameters and `default_format`, as a ClickHouse server takes them. Only one read-only
-SELECT runs (see `readonly_sql`), within the monitor's limits; the caller authenticates with an admin
+SELECT that stays in the store runs (see `readonly_sql`; others are 422 with the reason), within the
+monitor's limits and at most `sql_max_concurrent_queries` at once (429 beyond); the caller authenticates with an admin
 API key, as the password of HTTP basic auth (what a `http://user:KEY@host:port` DSN sends) or as a
 bearer token (clickhouse-connect's `access_token`). Other settings the client sends are ignored.
 """
@@ -19,10 +20,11 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import PlainTextResponse
 
 from llmops_common.auth.keyring import Principal
-from llmops_common.errors import ForbiddenError, PermanentError, UnauthorizedError
+from llmops_common.errors import ForbiddenError, PermanentError, TooManyRequestsError, UnauthorizedError
 from llmops_common.storage.errors import TelemetryQueryError
 
-from .readonly_sql import SqlLimits, read_only_query
+from .readonly_sql import OpsStore, SqlLimits, read_only_query
+from .settings import Settings
 
 router = APIRouter(tags=["clickhouse"])
 
@@ -62,18 +64,18 @@ async def clickhouse_query(request: Request) -> Response:
     principal = _admin(deps.keyring, request)
     query_bytes = await request.body() if request.method == "POST" else b""
     text = "\n".join(part for part in (request.query_params.get("query", ""), _text(query_bytes)) if part)
-    settings = deps.settings
-    limits = SqlLimits(settings.sql_max_result_rows, settings.sql_max_execution_seconds, settings.sql_max_memory_bytes)
-    query = read_only_query(text, limits)
-    fmt = query.output_format or request.query_params.get("default_format") or DEFAULT_FORMAT
     parameters = {name[6:]: value for name, value in request.query_params.items() if name.startswith("param_")}
     store = deps.telemetry
     if not hasattr(store, "query_bytes"):
         raise EmbeddedOnlyError("this monitor stores telemetry on a ClickHouse server: query that server directly")
-    try:
-        output: bytes = await asyncio.to_thread(store.query_bytes, query.sql, fmt, parameters)
-    except TelemetryQueryError as error:
-        raise SqlFailedError(error.message) from error
+    slots: asyncio.Semaphore = deps.sql_slots
+    if slots.locked():
+        # Refused rather than queued: each waiting query holds a worker thread and, on chdb, delays the sink.
+        raise TooManyRequestsError("too many ops queries in progress: retry shortly", retry_after_seconds=1)
+    async with slots:
+        output, fmt = await asyncio.to_thread(
+            _run, store, text, _limits(deps.settings), parameters, request.query_params.get("default_format")
+        )
     return Response(
         output,
         media_type=_CONTENT_TYPES.get(fmt, "text/plain; charset=UTF-8"),
@@ -85,6 +87,30 @@ async def clickhouse_query(request: Request) -> Response:
             "X-ClickHouse-User": principal.key_id,
         },
     )
+
+
+def _limits(settings: Settings) -> SqlLimits:
+    return SqlLimits(
+        max_result_rows=settings.sql_max_result_rows,
+        max_execution_seconds=settings.sql_max_execution_seconds,
+        max_memory_bytes=settings.sql_max_memory_bytes,
+        max_result_bytes=settings.sql_max_result_bytes,
+        max_rows_to_read=settings.sql_max_rows_to_read,
+        max_bytes_to_read=settings.sql_max_bytes_to_read,
+        max_threads=settings.sql_max_threads,
+    )
+
+
+def _run(
+    store: OpsStore, text: str, limits: SqlLimits, parameters: dict[str, str], default_format: str | None
+) -> tuple[bytes, str]:
+    """The checked query's output and its format; in a worker thread, as chdb blocks."""
+    query = read_only_query(text, limits, store, parameters)
+    fmt = query.output_format or default_format or DEFAULT_FORMAT
+    try:
+        return store.query_bytes(query.sql, fmt, parameters), fmt
+    except TelemetryQueryError as error:
+        raise SqlFailedError(error.message) from error
 
 
 def _text(body: bytes) -> str:

@@ -104,7 +104,7 @@ async def render(request: Request, name: Name, body: RenderRequest, principal: C
     """Renders a version with the given variables: a preview of what a model would get."""
     if body.label is not None and body.version is not None:
         raise PermanentError("give `label` or `version`, not both")
-    event, rendered = deps_of(request).renderer.render(
+    event, rendered = await deps_of(request).renderer.render_off_loop(
         principal.tenant, name, label=body.label, version=body.version, values=body.variables
     )
     return RenderOut(name=name, version=event.version, kind=event.kind, text=rendered.text, messages=rendered.messages)

@@ -75,6 +75,12 @@ class PlatformSettings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     handler_max_attempts: int = Field(default=3, ge=1)
     handler_backoff_seconds: float = Field(default=0.2, ge=0)
+    prompt_render_max_chars: int = Field(default=256 * 1024, ge=1)
+    """The most characters one prompt render may output (a longer one is a 422)."""
+    prompt_render_max_iterations: int = Field(default=100_000, ge=1)
+    """The most `{% for %}` iterations one prompt render may run, nested loops together."""
+    prompt_render_timeout_seconds: float = Field(default=2.0, gt=0)
+    """How long one prompt render may take before it is refused."""
     consumer_batch_size: int = Field(default=5000, ge=1)
     """The most records a consumer takes per poll. Large enough to take all that a fetch brought (up to
     1 MiB per partition): aiokafka fetches again only once every partition's records are taken, and

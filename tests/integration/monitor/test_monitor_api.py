@@ -173,7 +173,7 @@ async def test_clickhouse_connect_reads_the_embedded_store_through_the_sql_endpo
         ]
         with pytest.raises(TelemetryQueryError, match="only SELECT"):
             store.command("DROP TABLE inference_completed")
-        with pytest.raises(TelemetryQueryError, match="readonly"):
+        with pytest.raises(TelemetryQueryError, match="function file is not served"):
             store.query("SELECT * FROM file('/etc/hostname', 'LineAsString')")
         with pytest.raises(TelemetryQueryError, match="Limit for result exceeded"):
             store.query("SELECT number FROM numbers(10000)")

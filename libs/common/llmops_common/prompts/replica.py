@@ -12,7 +12,7 @@ from ..service.replicas import running_replica
 from ..service.runtime import ServiceRuntime
 from ..topics import PROMPTS
 from .catalog import PromptCatalog
-from .rendering import PromptRenderer
+from .rendering import PromptRenderer, render_limits
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,7 @@ async def running_prompt_replica(
     async with running_replica(
         runtime, PROMPTS, catalog.apply, replay_timeout=replay_timeout, poll_wait_ms=poll_wait_ms
     ) as replica:
-        yield PromptReplica(catalog, PromptRenderer(catalog), replica)
+        yield PromptReplica(catalog, PromptRenderer(catalog, limits=render_limits(runtime.settings)), replica)
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,8 @@ from jinja2.exceptions import SecurityError
 from jinja2.runtime import Context, LoopContext
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from .bounds import bounded_filters, check_binop
+
 LOOP_ATTRIBUTES = frozenset(
     {"index", "index0", "revindex", "revindex0", "first", "last", "length", "depth", "depth0", "previtem", "nextitem"}
 )
@@ -94,7 +96,7 @@ class PromptEnvironment(ImmutableSandboxedEnvironment):
     starting with `_`, raises `SecurityError`.
     """
 
-    intercepted_binops = frozenset({"*", "**"})
+    intercepted_binops = frozenset({"*", "**", "+", "%"})
 
     def __init__(self) -> None:
         super().__init__(
@@ -106,6 +108,7 @@ class PromptEnvironment(ImmutableSandboxedEnvironment):
         )
         self.globals = {}
         self.filters["attr"] = _refuse_attr_filter
+        self.filters.update(bounded_filters())
 
     def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
         """Only the counters of `loop` are safe attributes; dict keys are read by `getattr`, not here."""
@@ -138,7 +141,7 @@ class PromptEnvironment(ImmutableSandboxedEnvironment):
         raise SecurityError(f"refused access to {label} of a {type(obj).__name__} value")
 
     def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
-        """`*` and `**` with a bound on the size of what they build."""
+        """`*`, `**`, `+` and `%` with a bound on the size of what they build (see `bounds`)."""
         if operator == "**" and isinstance(right, int | float) and abs(right) > MAX_EXPONENT:
             raise SecurityError(f"refused an exponent over {MAX_EXPONENT}")
         if operator == "*":
@@ -149,6 +152,7 @@ class PromptEnvironment(ImmutableSandboxedEnvironment):
                 and len(sequence) * count > MAX_REPEAT
             ):
                 raise SecurityError(f"refused to repeat a sequence past {MAX_REPEAT} items")
+        check_binop(operator, left, right)
         return self.binop_table[operator](left, right)
 
 

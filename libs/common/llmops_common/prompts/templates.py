@@ -22,6 +22,7 @@ from llmops_common.events.base import ClosedModel
 from llmops_common.events.data import ChatMessage
 from llmops_common.events.prompts import PromptVariable, PromptVersionCreatedV1
 
+from .bounds import CURRENT_BUDGET, DEFAULT_LIMITS, RenderBudget, RenderLimits, bound_tree
 from .sandbox import find_refusal, prompt_environment
 
 PromptKind = Literal["chat", "text"]
@@ -142,17 +143,26 @@ class CompiledPrompt:
     absent: Mapping[str, Undefined]
     """The value an optional variable takes when not given: falsy, renders empty, works with |default."""
 
-    def render(self, values: Mapping[str, object]) -> RenderedPrompt:
+    def render(self, values: Mapping[str, object], limits: RenderLimits = DEFAULT_LIMITS) -> RenderedPrompt:
         """Render with `values`, which must match the declared variables.
 
         Raises `RenderError` (422) for missing required, unknown or mistyped variables (detail keys
         `missing`, `unknown`, `mistyped`), and for a render that fails or that the sandbox refuses.
         An optional variable that is absent or None is undefined: `{% if x %}` is false, `{{ x }}` is empty
         and `{{ x|default('y') }}` is `y`. A required variable given as None counts as missing.
+        A render that passes one of `limits` (or a bound of `bounds`) is refused with a `RenderError`.
         """
         context = self._context(values)
         chat = self.messages is not None
-        outputs = [_render(template, context, index if chat else None) for index, template in enumerate(self.templates)]
+        budget = RenderBudget(limits)
+        token = CURRENT_BUDGET.set(budget)
+        try:
+            outputs = [
+                _render(template, context, index if chat else None, budget)
+                for index, template in enumerate(self.templates)
+            ]
+        finally:
+            CURRENT_BUDGET.reset(token)
         if self.messages is None:
             return RenderedPrompt.model_construct(kind=self.kind, text=outputs[0], messages=None)
         # The roles were validated when the version was built and contents are strs: skip revalidation.
@@ -205,13 +215,18 @@ def _type_problem(expected: str, value: object) -> str | None:
     return f"expected {expected}, got {type(value).__name__}"
 
 
-def _render(template: Template, context: dict[str, object], index: int | None) -> str:
+def _render(template: Template, context: dict[str, object], index: int | None, budget: RenderBudget) -> str:
+    # Stream the output, so a render stops at the output limit instead of building it all first.
+    chunks: list[str] = []
     try:
-        return template.render(context)
+        for chunk in template.generate(context):
+            budget.output(chunk)
+            chunks.append(chunk)
     except _RENDER_FAILURES as exc:
         problem = str(exc)
         prefix = "" if isinstance(exc, SecurityError) else "render failed: "
         raise RenderError(f"{prefix}{problem}", detail=_with_index({"problem": problem}, index)) from None
+    return "".join(chunks)
 
 
 def _check_size(template: str | None, messages: Sequence[ChatMessage] | None, max_chars: int) -> None:
@@ -259,7 +274,7 @@ def _parse(source: str, index: int | None) -> nodes.Template:
 
 def _compile(tree: nodes.Template, index: int | None) -> Template:
     try:
-        return prompt_environment().from_string(tree)
+        return prompt_environment().from_string(bound_tree(tree))
     except TemplateAssertionError as exc:
         raise _syntax_error(exc, index) from None
 

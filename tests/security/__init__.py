@@ -1,0 +1,1 @@
+"""Tests that each security hole of issue 17 stays closed."""
