@@ -146,8 +146,6 @@ class TrainerService:
         log.info("training started", extra={"job_id": request.job_id, "resume_from": str(spec.resume_from)})
         try:
             result = await asyncio.to_thread(run_lora_training, spec, hooks)
-        except TrainingCancelledError:
-            raise
         except (ValueError, RuntimeError, OSError) as error:
             # The run itself refused the data or the model (too long, wrong shape, unloadable): no retry helps.
             raise JobFailedError(f"training failed: {type(error).__name__}: {error}") from error
@@ -174,7 +172,6 @@ class TrainerService:
         folder = work_dir / "resume" / f"checkpoint-{checkpoint.step}"
         shutil.rmtree(folder, ignore_errors=True)
         self._artifacts.fetch_folder(checkpoint.artifact, folder)
-        # The step goes into the message too: the JSON log lines carry no `extra` fields.
         log.info("resuming from a checkpoint at step %d", checkpoint.step, extra={"job_id": job_id})
         return folder
 
@@ -199,7 +196,8 @@ class TrainerService:
         metrics = {"train_loss": result.train_loss, "tokens_trained": float(result.tokens_trained)}
         if result.eval_loss is not None:
             metrics["eval_loss"] = result.eval_loss
-        metrics["tokens_per_second"] = result.tokens_trained / max(result.duration_seconds, 1e-9)
+        # This session's rate: a resumed job's token count includes steps trained before the restart.
+        metrics["tokens_per_second"] = result.tokens_per_second
         self._mlflow.log(request, hyperparameters, result, metrics)
         return TrainingCompletedV1(
             job_id=request.job_id,
