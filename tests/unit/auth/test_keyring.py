@@ -8,7 +8,7 @@ import pytest
 
 from llmops_common.auth.api_keys import issue_key, parse_token
 from llmops_common.auth.keyring import KeyRing, Principal
-from llmops_common.errors import UnauthorizedError
+from llmops_common.errors import ForbiddenError, UnauthorizedError
 from llmops_common.events import ApiKeyRevokedV1
 
 
@@ -128,3 +128,25 @@ def test_the_principal_carries_the_keys_limits_and_models() -> None:
     )
     assert not principal.is_admin
     assert (principal.may_call("a"), principal.may_call("c")) == (True, False)
+
+
+def test_roles_grant_scopes_and_only_an_operator_sees_other_tenants() -> None:
+    ring = KeyRing()
+    principals = {}
+    for roles in ([], ["data"], ["admin"], ["operator"]):
+        token, event = issue_key("acme", roles=roles, issued_by="ops")
+        ring.apply(event)
+        principals[",".join(roles) or "none"] = ring.authenticate(f"Bearer {token}")
+
+    assert principals["none"].scopes == {"inference"}
+    assert principals["data"].scopes == {"data"}
+    assert principals["admin"].scopes == {"inference", "data", "prompts", "admin"}
+    assert principals["operator"].scopes == {"inference", "data", "prompts", "admin", "operator"}
+    assert [p.sees_tenant("other") for p in principals.values()] == [False, False, False, True]
+    with pytest.raises(ForbiddenError, match="lacks the 'data' scope"):
+        principals["none"].require("data")
+
+
+def test_an_unknown_role_is_refused_when_the_key_is_issued() -> None:
+    with pytest.raises(ValueError, match="unknown role"):
+        issue_key("acme", roles=["root"], issued_by="ops")

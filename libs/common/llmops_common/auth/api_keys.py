@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 from ..errors import UnauthorizedError
 from ..events import ApiKeyIssuedV1
+from .scopes import ROLES, unknown_roles
 
 TOKEN_PREFIX = "llmops"  # noqa: S105 - the public prefix of every token, not a secret
 _KEY_ID = re.compile(r"[0-9a-f]{12}")
@@ -27,7 +28,12 @@ def issue_key(
     issued_by: str,
     description: str = "",
 ) -> tuple[str, ApiKeyIssuedV1]:
-    """A new key: the token to hand out once, and the event that publishes only its salted hash."""
+    """A new key: the token to hand out once, and the event that publishes only its salted hash.
+
+    No role means an app's key (`inference` only); an unknown role is a `ValueError`.
+    """
+    if unknown := unknown_roles(roles):
+        raise ValueError(f"unknown role(s) {', '.join(unknown)}; the roles are {', '.join(ROLES)}")
     key_id, secret, salt = secrets.token_hex(6), secrets.token_urlsafe(32), secrets.token_hex(16)
     event = ApiKeyIssuedV1(
         key_id=key_id,

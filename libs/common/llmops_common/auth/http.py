@@ -1,12 +1,14 @@
-"""The FastAPI side of API keys: a dependency that names the caller, or answers 401."""
+"""The FastAPI side of API keys: dependencies that name the caller (401 without a key, 403 without a scope)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
 
 from .keyring import KeyRing, Principal
+from .scopes import ADMIN, DATA, INFERENCE, OPERATOR, PROMPTS
 
 
 def authenticated(request: Request) -> Principal:
@@ -15,5 +17,21 @@ def authenticated(request: Request) -> Principal:
     return keyring.authenticate(request.headers.get("authorization"))
 
 
+def requires(scope: str) -> Callable[[Request], Principal]:
+    """A dependency that authenticates the caller and refuses a key without `scope` (403)."""
+
+    def scoped(request: Request) -> Principal:
+        principal = authenticated(request)
+        principal.require(scope)
+        return principal
+
+    return scoped
+
+
 CurrentPrincipal = Annotated[Principal, Depends(authenticated)]
-"""A route parameter of this type requires a valid API key."""
+"""A route parameter of this type requires a valid API key, whatever its scopes."""
+InferenceKey = Annotated[Principal, Depends(requires(INFERENCE))]
+DataKey = Annotated[Principal, Depends(requires(DATA))]
+PromptsKey = Annotated[Principal, Depends(requires(PROMPTS))]
+AdminKey = Annotated[Principal, Depends(requires(ADMIN))]
+OperatorKey = Annotated[Principal, Depends(requires(OPERATOR))]

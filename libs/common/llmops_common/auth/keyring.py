@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..errors import UnauthorizedError
+from ..errors import ForbiddenError, UnauthorizedError
 from ..events import ApiKeyIssuedV1, ApiKeyRevokedV1
 from .api_keys import parse_token, secret_matches
+from .scopes import ADMIN, OPERATOR, scopes_of
 
-ADMIN = "admin"
 UNKNOWN_OR_REVOKED = "unknown or revoked API key"
 # Hashed against when a key id is unknown, so that a miss costs what a wrong secret costs.
 _NO_KEY_SALT, _NO_KEY_HASH = "00" * 16, "00" * 32
@@ -27,9 +27,31 @@ class Principal:
     max_input_tokens: int | None = None
 
     @property
+    def scopes(self) -> frozenset[str]:
+        """What the key may do, from its roles (`llmops_common.auth.scopes`)."""
+        return scopes_of(self.roles)
+
+    @property
     def is_admin(self) -> bool:
-        """Whether the key has the admin role (it may move protected prompt labels)."""
-        return ADMIN in self.roles
+        """Whether the key administers its tenant (an operator administers every tenant)."""
+        return ADMIN in self.scopes
+
+    @property
+    def is_operator(self) -> bool:
+        """Whether the key is the platform operator's, the only kind that sees every tenant."""
+        return OPERATOR in self.scopes
+
+    def sees_tenant(self, tenant: str) -> bool:
+        """Whether the key may read `tenant`'s data: its own tenant, or any for an operator."""
+        return self.is_operator or tenant == self.tenant
+
+    def require(self, scope: str) -> None:
+        """Raises `ForbiddenError` (403) unless the key holds `scope`."""
+        if scope not in self.scopes:
+            raise ForbiddenError(
+                f"this API key lacks the '{scope}' scope",
+                detail={"required_scope": scope, "key_scopes": sorted(self.scopes)},
+            )
 
     def may_call(self, model: str) -> bool:
         """Whether the key may call `model`; a key that lists no models may call every one."""
