@@ -36,6 +36,7 @@ bench: $(VENV)/.installed-dev $(VENV)/.installed-vllm
 schemas: $(VENV)/.installed-dev
 	$(BIN)/python -m llmops_common.contracts write
 	$(BIN)/python -m llmops_common.kafka.topic_config
+	$(BIN)/python -m llmops_common.settings_doc write
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check libs services tests

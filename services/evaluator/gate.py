@@ -26,11 +26,17 @@ class GatePolicy(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     primary_metric: str = "token_f1"
+    """The metric the candidate must improve on."""
     min_improvement: float = Field(default=0.0, ge=0.0)
+    """The least mean gain of the primary metric (its interval must also lie wholly on the better side of 0)."""
     guards: dict[str, float] = Field(default_factory=lambda: {"rougeL": 0.02, "exact_match": 0.02})
+    """Metrics that may not get worse by more than their margin."""
     min_examples: int = Field(default=20, ge=1)
+    """Fewer held-out examples fail the gate."""
     resamples: int = Field(default=1000, ge=MIN_RESAMPLES)
+    """Paired bootstrap resamples behind each confidence interval."""
     seed: int = 0
+    """The bootstrap's seed, so a re-evaluation gives the same intervals."""
 
     @field_validator("guards")
     @classmethod

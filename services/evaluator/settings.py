@@ -43,6 +43,7 @@ class Settings(ServiceSettings):
     eval_batch_size: int = Field(default=8, ge=1)
     """Requests in flight at once, the same for both arms, so batching treats them alike."""
     eval_max_new_tokens: int = Field(default=96, ge=1)
+    """The most tokens each arm generates per example."""
     eval_max_examples: int = Field(default=500, ge=1)
     """The most examples one evaluation scores (held-out first, then eval sets), taken in a stable order."""
     eval_policies: dict[str, ModelEvalPolicy] = Field(default_factory=dict)

@@ -20,8 +20,11 @@ class Settings(ServiceSettings):
     rag_embedding_model: str = DEFAULT_EMBEDDING_MODEL
     """A packaged embedding model's name, or a sentence-transformers folder."""
     rag_chunk_tokens: int = Field(default=200, ge=16)
+    """Tokens per chunk when documents are split."""
     rag_chunk_overlap_tokens: int = Field(default=40, ge=0)
+    """Tokens each chunk shares with the one before."""
     rag_default_search_mode: Literal["dense", "sparse", "hybrid"] = "hybrid"
+    """How a query is matched when it names no mode: dense vectors, sparse (BM25), or both fused."""
     rag_embedded_engine: Literal["edge", "qdrant-local"] = "edge"
     """The embedded store when `LLMOPS_QDRANT_URL` is unset: Qdrant Edge, or qdrant-client's local mode."""
 

@@ -53,3 +53,4 @@ class Settings(ServiceSettings):
     mlflow_tracking_uri: str | None = None
     """Also log each run to MLflow (parameters, metrics per step, the card and the adapter)."""
     mlflow_experiment: str = "llmops-fine-tunes"
+    """The MLflow experiment runs are logged under."""
