@@ -43,7 +43,7 @@ class KVBatch:
 
     def select(self, rows: list[int]) -> KVBatch:
         """Only `rows`, in that order, with columns that are padding in every remaining row dropped."""
-        index = torch.tensor(rows, dtype=torch.long)
+        index = torch.tensor(rows, dtype=torch.long, device=self.mask.device)
         mask = self.mask.index_select(0, index)
         first = int(mask.any(dim=0).to(torch.int8).argmax().item())
         layers = [
@@ -53,7 +53,7 @@ class KVBatch:
 
     def extended(self) -> torch.Tensor:
         """The mask for the next decode step: every row gains one real column."""
-        return torch.cat([self.mask, torch.ones((self.rows, 1), dtype=self.mask.dtype)], dim=1)
+        return torch.cat([self.mask, torch.ones((self.rows, 1), dtype=self.mask.dtype, device=self.mask.device)], dim=1)
 
 
 def _pad_left(tensor: torch.Tensor, columns: int, dim_from_end: int) -> torch.Tensor:

@@ -2,7 +2,8 @@
 
 A scheduler task steps every active sequence together: one decode forward pass for the running batch,
 plus one prefill pass for sequences that join, over a shared left-padded KV cache (`KVBatch`). Forward
-passes run in a worker thread so the event loop keeps serving; adapters change only between steps.
+passes run in a worker thread so the event loop keeps serving; adapters change only between steps. The
+model runs on a GPU where one is present (`default_device`), else on the CPU.
 """
 
 from __future__ import annotations
@@ -46,9 +47,15 @@ class _Sequence:
         return self.request.adapter.name if self.request.adapter else None
 
 
-def load_model(base_model: str) -> PreTrainedModel:
-    """The base model in float32 for inference, through the ordinary `from_pretrained` path."""
+def default_device() -> torch.device:
+    """The first GPU where CUDA is available, else the CPU."""
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def load_model(base_model: str, device: torch.device) -> PreTrainedModel:
+    """The base model in float32 for inference on `device`, through the ordinary `from_pretrained` path."""
     model = load_causal_lm(base_model, dtype=torch.float32)
+    model.to(device)  # type: ignore[arg-type]
     model.eval()  # type: ignore[no-untyped-call]
     return model
 
@@ -61,7 +68,8 @@ class TransformersEngine:
     ) -> None:
         self._base_model = base_model
         self._tokenizer = tokenizer
-        self._adapters = PeftAdapters(model, lambda: load_model(base_model))
+        self._device = model.device
+        self._adapters = PeftAdapters(model, lambda: load_model(base_model, self._device))
         self._context = int(getattr(model.config, "max_position_embeddings", 2048))
         self._max_batch_size = max_batch_size
         self._waiting: deque[_Sequence] = deque()
@@ -74,9 +82,12 @@ class TransformersEngine:
         self._task: asyncio.Task[None] | None = None
 
     @classmethod
-    async def start(cls, base_model: str, *, max_batch_size: int = 32) -> TransformersEngine:
-        """Loads the model and tokenizer and starts the scheduler."""
-        model = await asyncio.to_thread(load_model, base_model)
+    async def start(
+        cls, base_model: str, *, max_batch_size: int = 32, device: str | torch.device | None = None
+    ) -> TransformersEngine:
+        """Loads the model and tokenizer and starts the scheduler; `device` defaults to `default_device()`."""
+        target = torch.device(device) if device is not None else default_device()
+        model = await asyncio.to_thread(load_model, base_model, target)
         tokenizer = await asyncio.to_thread(HFChatTokenizer.from_pretrained, base_model)
         engine = cls(base_model, model, tokenizer, max_batch_size)
         engine._task = asyncio.create_task(engine._schedule(), name="transformers-engine")
@@ -91,6 +102,11 @@ class TransformersEngine:
     def base_model(self) -> str:
         """The base model as configured."""
         return self._base_model
+
+    @property
+    def device(self) -> torch.device:
+        """Where the model's weights and the KV cache live."""
+        return self._device
 
     @property
     def tokenizer(self) -> HFChatTokenizer:
@@ -200,9 +216,9 @@ class TransformersEngine:
             if self._running and self._batch is not None:
                 mask = self._batch.extended()
                 out = model(
-                    input_ids=torch.tensor([[s.next_token] for s in self._running]),
+                    input_ids=torch.tensor([[s.next_token] for s in self._running], device=self._device),
                     attention_mask=mask,
-                    position_ids=torch.tensor([[s.position] for s in self._running]),
+                    position_ids=torch.tensor([[s.position] for s in self._running], device=self._device),
                     past_key_values=self._batch.cache,
                     use_cache=True,
                     **self._adapters.forward_kwargs([s.adapter for s in self._running]),
@@ -223,6 +239,7 @@ class TransformersEngine:
             ids[row, width - len(sequence.prompt_ids) :] = torch.tensor(sequence.prompt_ids)
             mask[row, width - len(sequence.prompt_ids) :] = 1
             sequence.position = len(sequence.prompt_ids)
+        ids, mask = ids.to(self._device), mask.to(self._device)
         out = model(
             input_ids=ids,
             attention_mask=mask,
@@ -236,6 +253,8 @@ class TransformersEngine:
 
     @staticmethod
     def _choose(sequences: list[_Sequence], logits: torch.Tensor) -> list[int]:
+        # Each request's generator lives on the CPU, so a seeded request samples the same on any device.
+        logits = logits.cpu()
         return [choose_token(logits[row], s.request.sampling, s.generator) for row, s in enumerate(sequences)]
 
     async def _deliver(self, tokens: list[int]) -> None:
