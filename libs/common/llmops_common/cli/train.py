@@ -63,7 +63,7 @@ def start(
     job_id: Annotated[str | None, typer.Option(help="The job's id; by default <model>-<time>-<4 hex>.")] = None,
     hp: Annotated[
         list[str],
-        typer.Option("--hp", metavar="KEY=VALUE", help="A hyperparameter, e.g. --hp lora_r=8 --hp learning_rate=2e-4."),
+        typer.Option("--hp", metavar="KEY=VALUE", help="A hyperparameter, e.g. --hp r=8 --hp learning_rate=2e-4."),
     ] = [],  # noqa: B006
 ) -> None:
     """Requests a fine-tune on llmops.training.requests and prints its job id."""
