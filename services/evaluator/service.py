@@ -5,6 +5,11 @@ size; each example is scored on both, and a paired bootstrap of the differences 
 95% interval. A candidate that passes the gate is published as a canary with the model's configured
 share; one that fails is only reported, and production is untouched. An evaluation is kept before its
 events are published, so a redelivered `training.completed` re-publishes them and scores nothing again.
+
+The canary names the job's tenant as the model's owner (the adapter learned from its data), so the
+model server serves it to that tenant alone unless the model's policy says `shared`. A model another
+tenant owns is not this job's to replace: the candidate is scored against the bare base model (the
+other tenant's adapter never answers this tenant's examples) and the gate fails.
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ from .examples import EvalExample, held_out_examples
 from .gate import GateVerdict, judge
 from .metrics import example_scores, mean_scores
 from .parts import EvaluationParts
-from .production import ProductionVersion
+from .production import BARE_BASE, ProductionVersion
 from .report import ExampleSample, ReportInputs, render_chart, render_markdown
 from .retrieval_eval import NOT_ASKED, AskRetriever, RetrievalScores, score_retrieval_set
 from .settings import ModelEvalPolicy
@@ -80,6 +85,9 @@ class EvaluatorService:
         policy = self._settings.policy_for(completed.model_name)
         examples = self._examples(completed, policy)
         production = self._production.of(completed.model_name)
+        owned_elsewhere = production.owned_by_another(completed.tenant)
+        if owned_elsewhere:
+            production = BARE_BASE
         log.info("evaluating", extra={"eval_id": eval_id, "examples": len(examples)})
         retrieval = await self._retrieval(eval_id, completed.tenant, policy)
         candidate_dir = self._adapter_folder(adapter)
@@ -107,7 +115,8 @@ class EvaluatorService:
         )
         deltas |= retrieval.deltas
         verdict = judge(gate, deltas, len(examples))
-        verdict = GateVerdict(verdict.passed, [*verdict.reasons, *retrieval.notes])
+        ownership = [f"model {completed.model_name} belongs to another tenant"] if owned_elsewhere else []
+        verdict = GateVerdict(verdict.passed and not owned_elsewhere, [*verdict.reasons, *retrieval.notes, *ownership])
         event = self._completed_event(eval_id, completed, version, production, baseline, candidate, deltas, verdict)
         event = retrieval.added_to(event)
         report = ReportInputs(
@@ -254,6 +263,8 @@ class EvaluatorService:
             candidate_adapter_version=version,
             candidate_adapter=adapter,
             candidate_percent=policy.canary_percent,
+            owner_tenant=completed.tenant,
+            shared=policy.shared,
         )
 
 

@@ -28,6 +28,9 @@ class ModelEvalPolicy(BaseModel):
     each evaluation reports (retrieval_eval.py)."""
     retrieval_top_k: int = Field(default=5, ge=1, le=100)
     """The k of hit@k and MRR: chunks asked of the retriever per query, as a RAG request's `top_k`."""
+    shared: bool = False
+    """Serve the model's adapters to every tenant. Off, an adapter is its training tenant's alone: other
+    tenants get 404 for the model, since its weights may repeat that tenant's data."""
 
 
 class Settings(ServiceSettings):

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request, status
+from fastapi import APIRouter, Request, status
 
-from llmops_common.auth.http import CurrentPrincipal
-from llmops_common.service.body_cap import body_cap
+from llmops_common.auth.http import InferenceKey
 
 from .schemas import FeedbackBatchIn, FeedbackBatchOut, FeedbackIn, FeedbackOut
 from .service import FeedbackCollector
 
-router = APIRouter(
-    prefix="/v1/feedback", tags=["feedback"], dependencies=[Depends(body_cap("feedback_max_body_bytes"))]
-)
+# The body cap and the key check before the body is read: `service.body_guard`, wired in `app.py`.
+router = APIRouter(prefix="/v1/feedback", tags=["feedback"])
 
 
 def collector_of(request: Request) -> FeedbackCollector:
@@ -22,12 +20,12 @@ def collector_of(request: Request) -> FeedbackCollector:
 
 
 @router.post("", status_code=status.HTTP_202_ACCEPTED)
-async def submit(request: Request, body: FeedbackIn, principal: CurrentPrincipal) -> FeedbackOut:
+async def submit(request: Request, body: FeedbackIn, principal: InferenceKey) -> FeedbackOut:
     """Accepts one feedback of the caller's tenant."""
-    return await collector_of(request).submit(principal.tenant, body)
+    return await collector_of(request).submit(principal, body)
 
 
 @router.post("/batch")
-async def submit_batch(request: Request, body: FeedbackBatchIn, principal: CurrentPrincipal) -> FeedbackBatchOut:
+async def submit_batch(request: Request, body: FeedbackBatchIn, principal: InferenceKey) -> FeedbackBatchOut:
     """Accepts many feedbacks; each item carries its own status."""
-    return FeedbackBatchOut(results=await collector_of(request).submit_batch(principal.tenant, body.items))
+    return FeedbackBatchOut(results=await collector_of(request).submit_batch(principal, body.items))

@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from llmops_common.auth.keyring import KeyRing
 from llmops_common.auth.replica import running_key_ring
 from llmops_common.service.app import create_service_app
+from llmops_common.service.body_guard import GuardedBodies
 from llmops_common.service.runtime import ServiceRuntime
 
 from .api import router
@@ -56,4 +57,5 @@ def create_app(settings: Settings, clock: Clock = time.time) -> FastAPI:
         finally:
             store.close()
 
-    return create_service_app(settings, open_deps, routers=[router])
+    guarded = GuardedBodies(settings.feedback_max_body_bytes)
+    return create_service_app(settings, open_deps, routers=[router], guarded_bodies=guarded)

@@ -3,6 +3,8 @@
 - Requests come from `llmops.inference.completed`; each is kept for a TTL, and the oldest go first once
   the store holds its maximum, so the join never grows without bound.
 - Feedback is remembered by (tenant, feedback_id), so a retried POST answers what the first one did.
+- Before a feedback's events are published they are written down as an intent, so a retry after a crash
+  publishes the same events again rather than new ones (see `outbox.py`).
 """
 
 from __future__ import annotations
@@ -38,6 +40,15 @@ class StoredFeedback:
     response_json: str
 
 
+@dataclass(frozen=True)
+class StoredIntent:
+    """A feedback whose events were built, and may have been published, but not yet remembered as accepted."""
+
+    body_sha256: str
+    event_json: str
+    example_json: str | None
+
+
 class FeedbackStore:
     """Requests with a TTL and a size bound, and accepted feedback; one process owns it (its state folder)."""
 
@@ -60,6 +71,10 @@ class FeedbackStore:
                 tenant TEXT NOT NULL, feedback_id TEXT NOT NULL, body_sha256 TEXT NOT NULL,
                 response TEXT NOT NULL, accepted_at REAL NOT NULL, PRIMARY KEY (tenant, feedback_id));
             CREATE INDEX IF NOT EXISTS feedback_by_age ON feedback (accepted_at);
+            CREATE TABLE IF NOT EXISTS feedback_intents (
+                tenant TEXT NOT NULL, feedback_id TEXT NOT NULL, body_sha256 TEXT NOT NULL,
+                event TEXT NOT NULL, example TEXT, created_at REAL NOT NULL, PRIMARY KEY (tenant, feedback_id));
+            CREATE INDEX IF NOT EXISTS feedback_intents_by_age ON feedback_intents (created_at);
             """
         )
         self._db.commit()
@@ -107,10 +122,27 @@ class FeedbackStore:
         return None if row is None else StoredFeedback(row[0], row[1])
 
     def remember_feedback(self, tenant: str, feedback_id: str, stored: StoredFeedback) -> None:
-        """Records an accepted feedback, after its event is published."""
+        """Records an accepted feedback, after its event is published, and forgets its intent."""
         self._db.execute(
             "INSERT OR IGNORE INTO feedback VALUES (?, ?, ?, ?, ?)",
             (tenant, feedback_id, stored.body_sha256, stored.response_json, self._clock()),
+        )
+        self._db.execute("DELETE FROM feedback_intents WHERE tenant = ? AND feedback_id = ?", (tenant, feedback_id))
+        self._db.commit()
+
+    def intent(self, tenant: str, feedback_id: str) -> StoredIntent | None:
+        """The events built for this feedback by an attempt that did not finish, if any."""
+        row = self._db.execute(
+            "SELECT body_sha256, event, example FROM feedback_intents WHERE tenant = ? AND feedback_id = ?",
+            (tenant, feedback_id),
+        ).fetchone()
+        return None if row is None else StoredIntent(row[0], row[1], row[2])
+
+    def record_intent(self, tenant: str, feedback_id: str, intent: StoredIntent) -> None:
+        """Writes a feedback's events down before they are published; durable when this returns."""
+        self._db.execute(
+            "INSERT OR REPLACE INTO feedback_intents VALUES (?, ?, ?, ?, ?, ?)",
+            (tenant, feedback_id, intent.body_sha256, intent.event_json, intent.example_json, self._clock()),
         )
         self._db.commit()
 
@@ -119,6 +151,7 @@ class FeedbackStore:
         self._db.execute("DELETE FROM requests WHERE learned_at <= ?", (cutoff,))
         # Feedback ids are kept for the same TTL: a client retries within minutes, not days.
         self._db.execute("DELETE FROM feedback WHERE accepted_at <= ?", (cutoff,))
+        self._db.execute("DELETE FROM feedback_intents WHERE created_at <= ?", (cutoff,))
         excess = self.request_count() - self._max_requests
         if excess > 0:
             self._db.execute(

@@ -13,6 +13,7 @@ from llmops_common.auth.keyring import KeyRing
 from llmops_common.auth.replica import running_key_ring
 from llmops_common.service.app import create_service_app
 from llmops_common.service.background import running_in_background
+from llmops_common.service.body_guard import GuardedBodies
 from llmops_common.service.runtime import ServiceRuntime
 from llmops_common.storage.artifacts import open_artifact_store
 
@@ -67,7 +68,9 @@ def create_app(settings: Settings) -> FastAPI:
             dedup_state.close()
             store.close()
 
-    return create_service_app(settings, open_deps, routers=[router, datasets_api.router, erasures_api.router])
+    guarded = GuardedBodies(settings.ingest_max_body_bytes)
+    routers = [router, datasets_api.router, erasures_api.router]
+    return create_service_app(settings, open_deps, routers=routers, guarded_bodies=guarded)
 
 
 DEDUP_FLUSH_SECONDS = 1.0

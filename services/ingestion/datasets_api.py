@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 from fastapi import APIRouter, Request, Response, status
 
-from llmops_common.auth.http import CurrentPrincipal
+from llmops_common.auth.http import DataKey
 from llmops_common.errors import NotFoundError
 from llmops_common.events import DatasetSealedV1
 
@@ -22,7 +22,7 @@ MIN_VERSION_PREFIX = 8
 
 
 @router.get("/{name}")
-async def dataset(name: str, request: Request, principal: CurrentPrincipal) -> DatasetOut:
+async def dataset(name: str, request: Request, principal: DataKey) -> DatasetOut:
     """What the dataset holds now: its examples, what changed since the last seal, and its counters."""
     store = request.state.deps.ingestion.store
     if not store.ledger.exists(principal.tenant, name):
@@ -39,7 +39,7 @@ async def dataset(name: str, request: Request, principal: CurrentPrincipal) -> D
 
 
 @router.post("/{name}/seal")
-async def seal(name: str, request: Request, response: Response, principal: CurrentPrincipal) -> SealedOut:
+async def seal(name: str, request: Request, response: Response, principal: DataKey) -> SealedOut:
     """Seals the dataset's examples as they are now: 201 with a new version, 200 when unchanged."""
     result = await request.state.deps.sealer.seal(principal.tenant, name, "command")
     response.status_code = status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
@@ -47,13 +47,13 @@ async def seal(name: str, request: Request, response: Response, principal: Curre
 
 
 @router.get("/{name}/versions")
-async def versions(name: str, request: Request, principal: CurrentPrincipal) -> list[VersionOut]:
+async def versions(name: str, request: Request, principal: DataKey) -> list[VersionOut]:
     """Every sealed version of the dataset, oldest first."""
     return [_line(at, event) for at, event in _versions(request, principal.tenant, name)]
 
 
 @router.get("/{name}/versions/{version}")
-async def version(name: str, version: str, request: Request, principal: CurrentPrincipal) -> DatasetSealedV1:
+async def version(name: str, version: str, request: Request, principal: DataKey) -> DatasetSealedV1:
     """One version (`latest`, the full hash, or a unique prefix of 8 or more characters), with its profile."""
     sealed = [event for _, event in _versions(request, principal.tenant, name)]
     if version == LATEST:

@@ -3,23 +3,32 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
-from llmops_common.auth.http import CurrentPrincipal
+from llmops_common.auth.http import InferenceKey
 from llmops_common.auth.keyring import Principal
 
 from .call_record import Call
+from .openapi_bodies import json_body
 from .preparation import Kind
-from .protocol import ModelCard, ModelList
+from .protocol import ChatCompletionRequest, CompletionRequest, ModelCard, ModelList
 from .serving import InferenceService
 
 router = APIRouter()
 SESSION_HEADER = "x-session-id"
 """A client's session id: the canary's sticky key when the request names no `user`."""
 _SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+_ANSWERS: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The completion; with `stream: true`, its Server-Sent Events",
+        "content": {"text/event-stream": {}},
+    }
+}
+"""The OpenAPI's 200 of the completion routes: JSON (FastAPI's default), or an event stream."""
 
 
 class _CallStream(StreamingResponse):
@@ -46,27 +55,23 @@ async def _serve(request: Request, principal: Principal, kind: Kind) -> Response
     return _CallStream(result, service, call)
 
 
-@router.post("/v1/chat/completions")
-async def chat_completions(request: Request, principal: CurrentPrincipal) -> Response:
+@router.post("/v1/chat/completions", openapi_extra=json_body(ChatCompletionRequest), responses=_ANSWERS)
+async def chat_completions(request: Request, principal: InferenceKey) -> Response:
     """OpenAI's chat completions, with `prompt_ref` and `rag` as extensions."""
     return await _serve(request, principal, "chat")
 
 
-@router.post("/v1/completions")
-async def completions(request: Request, principal: CurrentPrincipal) -> Response:
+@router.post("/v1/completions", openapi_extra=json_body(CompletionRequest), responses=_ANSWERS)
+async def completions(request: Request, principal: InferenceKey) -> Response:
     """OpenAI's (legacy) text completions, with `prompt_ref` and `rag` as extensions."""
     return await _serve(request, principal, "completion")
 
 
 @router.get("/v1/models")
-async def list_models(request: Request, principal: CurrentPrincipal) -> ModelList:
-    """The base model and every deployed model this key may call."""
+async def list_models(request: Request, principal: InferenceKey) -> ModelList:
+    """The base model and every deployed model this key may call (its tenant's, shared and unowned ones)."""
     deps = request.state.deps
     table = deps.controller.table
     return ModelList(
-        data=[
-            ModelCard(id=name, created=deps.started_at, owned_by="llmops")
-            for name in table.names()
-            if principal.may_call(name)
-        ]
+        data=[ModelCard(id=name, created=deps.started_at, owned_by="llmops") for name in table.names_for(principal)]
     )

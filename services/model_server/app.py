@@ -18,12 +18,13 @@ from llmops_common.auth.replica import running_key_ring
 from llmops_common.budgets.replica import running_budget_blocklist
 from llmops_common.engines.base import InferenceEngine
 from llmops_common.engines.opening import open_configured_engine
-from llmops_common.events import InferenceCompletedV1, ModelAdapterLoadFailedV1, RetrievalAnsweredV1
+from llmops_common.events import ModelAdapterLoadFailedV1, RetrievalAnsweredV1
 from llmops_common.kafka.request_reply import Requester
 from llmops_common.models.default_base import public_model_name
 from llmops_common.prompts.replica import PromptReplica, running_prompt_replica
 from llmops_common.service.app import create_service_app
 from llmops_common.service.background import running_in_background
+from llmops_common.service.body_guard import GuardedBodies
 from llmops_common.service.replicas import running_replica
 from llmops_common.service.runtime import ServiceRuntime
 from llmops_common.storage.artifacts import open_artifact_store
@@ -32,16 +33,18 @@ from llmops_common.topics import INFERENCE_COMPLETED, MODELS_LIFECYCLE, RETRIEVA
 from .adapter_files import AdapterFiles
 from .admission import Admission
 from .api import router
-from .errors import install_openai_error_handlers
+from .errors import error_response, install_openai_error_handlers
 from .lifecycle import DeploymentController
 from .metrics import ServerMetrics
+from .openapi_bodies import publish_body_schemas
 from .preparation import PromptPreparer
 from .rate_limits import KeyLimits
-from .request_ids import RequestIdAndBodyCap
+from .request_ids import RequestIds
 from .retrieval import RagRetriever
 from .serving import InferenceService, Services
 from .settings import Settings
 from .telemetry import TelemetryBuffer
+from .telemetry_spill import Pending, TelemetrySpill
 from .tenant_gate import BudgetTenantGate, TenantGate
 
 EngineOpener = Callable[[Settings], AbstractAsyncContextManager[InferenceEngine]]
@@ -99,6 +102,8 @@ def create_app(
             telemetry = TelemetryBuffer(
                 lambda batch: _publish_batch(runtime, batch),
                 metrics,
+                TelemetrySpill(settings.state_dir / "telemetry_spill", settings.telemetry_spill_max_bytes),
+                source=runtime.bus.publisher.source,
                 capacity=settings.telemetry_buffer_size,
                 batch_size=settings.telemetry_batch_size,
                 flush_seconds=settings.telemetry_flush_seconds,
@@ -138,14 +143,19 @@ def create_app(
             runtime.before_close(functools.partial(_flush, telemetry, settings.telemetry_publish_timeout_seconds))
             yield Deps(runtime, keyring, prompts, engine, controller, service, telemetry, metrics, int(time.time()))
 
-    app = create_service_app(settings, open_deps, routers=[router])
+    guarded = GuardedBodies(settings.max_body_bytes, render=error_response)
+    app = create_service_app(settings, open_deps, routers=[router], guarded_bodies=guarded)
     install_openai_error_handlers(app)
-    app.add_middleware(RequestIdAndBodyCap, max_body_bytes=settings.max_body_bytes)
+    publish_body_schemas(app)
+    app.add_middleware(RequestIds)
     return app
 
 
-async def _publish_batch(runtime: ServiceRuntime, batch: Sequence[InferenceCompletedV1]) -> None:
-    await runtime.bus.publisher.publish_many(batch, topic=INFERENCE_COMPLETED.name)
+async def _publish_batch(runtime: ServiceRuntime, batch: Sequence[Pending]) -> None:
+    events = [event for _, event in batch]
+    await runtime.bus.publisher.publish_many(
+        events, topic=INFERENCE_COMPLETED.name, envelopes=[envelope for envelope, _ in batch]
+    )
 
 
 async def _publish_failure(runtime: ServiceRuntime, failure: ModelAdapterLoadFailedV1) -> None:

@@ -15,6 +15,7 @@ from .deployments import Route
 from .generation import Progress
 from .preparation import Kind, PreparedPrompts
 from .protocol import Served
+from .rate_limits import TokenReservation
 from .settings import Settings
 from .text_capture import captured_text, request_cost
 
@@ -35,6 +36,10 @@ class Call:
     route: Route | None = None
     prepared: PreparedPrompts | None = None
     progress: Progress | None = None
+    slots: int = 0
+    """The admission slots it holds: one per prompt and choice."""
+    reservation: TokenReservation | None = None
+    """Its tokens in the key's minute, reserved at admission and settled when it ends."""
     queue_seconds: float = 0.0
     finished: bool = False
 

@@ -2,6 +2,10 @@
 
 The table is immutable: a lifecycle change builds a new one and swaps it in whole, so a request that
 already picked its route keeps it, and none ever sees half a change.
+
+A deployment whose adapter was trained on a tenant's data is that tenant's (`owner_tenant`): to every
+other tenant it does not exist, unless it is `shared`. One with no owner (a base model an operator
+deployed) serves every tenant.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Literal
 
+from llmops_common.auth.keyring import Principal
 from llmops_common.engines.base import AdapterSpec
 
 CanaryArm = Literal["stable", "candidate"]
@@ -31,12 +36,19 @@ BASE = ServedVersion(None, None)
 
 @dataclass(frozen=True)
 class Deployment:
-    """A deployed model: its stable version, and a candidate taking `candidate_percent` of the traffic."""
+    """A deployed model: its stable version, a candidate taking `candidate_percent` of the traffic, and
+    the tenant it belongs to (None, or `shared`: every tenant's)."""
 
     name: str
     stable: ServedVersion
     candidate: ServedVersion | None = None
     candidate_percent: float = 0.0
+    owner_tenant: str | None = None
+    shared: bool = False
+
+    def visible_to(self, principal: Principal) -> bool:
+        """Whether the key's tenant may see and call this model (an operator's key sees every tenant's)."""
+        return self.owner_tenant is None or self.shared or principal.sees_tenant(self.owner_tenant)
 
     def adapters(self) -> set[str]:
         """The engine adapters this deployment needs loaded."""
@@ -78,6 +90,18 @@ class DeploymentTable:
     def names(self) -> list[str]:
         """The base model, then the deployed models by name."""
         return [self.base_model, *sorted(self.deployments)]
+
+    def names_for(self, principal: Principal) -> list[str]:
+        """The models the key may see and call, in the order of `names`."""
+        return [name for name in self.names() if self.serves(name, principal)]
+
+    def serves(self, model: str, principal: Principal) -> bool:
+        """Whether `model` exists for the key: deployed or the base model, visible to its tenant, and
+        among the models it may call."""
+        deployment = self.deployments.get(model)
+        if deployment is None:
+            return model == self.base_model and principal.may_call(model)
+        return deployment.visible_to(principal) and principal.may_call(model)
 
     def adapters_in_use(self) -> set[str]:
         """Every adapter some deployment serves."""

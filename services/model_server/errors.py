@@ -14,7 +14,7 @@ from starlette.exceptions import HTTPException
 from llmops_common.errors import LlmopsError, PermanentError, RetryableError
 
 REQUEST_ID_HEADER = "x-request-id"
-"""Set on every response by `request_ids.RequestIdAndBodyCap`; the feedback collector refers to it."""
+"""Set on every response by `request_ids.RequestIds`; the feedback collector refers to it."""
 
 _TYPES = {
     400: "invalid_request_error",

@@ -120,12 +120,17 @@ class DeploymentController:
         self._swap(self.table.with_deployment(deployment))
 
     async def _deployment_for(self, event: LifecycleEvent, current: Deployment | None) -> Deployment:
+        assert not isinstance(event, ModelRetiredV1)  # noqa: S101 - handled by the caller
+        candidate: ServedVersion | None = None
+        percent = 0.0
         if isinstance(event, ModelCanaryStartedV1):
             stable = await self._served(event.stable_adapter_version, event.stable_adapter, current)
             candidate = await self._served(event.candidate_adapter_version, event.candidate_adapter, current)
-            return Deployment(event.model_name, stable, candidate, event.candidate_percent)
-        assert not isinstance(event, ModelRetiredV1)  # noqa: S101 - handled by the caller
-        return Deployment(event.model_name, await self._served(event.adapter_version, event.adapter, current))
+            percent = event.candidate_percent
+        else:
+            stable = await self._served(event.adapter_version, event.adapter, current)
+        # Each event says who owns the model: compaction keeps only the latest, so none inherits it.
+        return Deployment(event.model_name, stable, candidate, percent, event.owner_tenant, event.shared)
 
     async def _served(self, version: str | None, ref: ArtifactRef | None, current: Deployment | None) -> ServedVersion:
         if version is None:

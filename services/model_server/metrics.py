@@ -12,7 +12,7 @@ _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30,
 
 
 class ServerMetrics:
-    """Requests, latency, time to first token, tokens, queue depth and dropped telemetry."""
+    """Requests, latency, time to first token, tokens, queue depth, and spilled and dropped telemetry."""
 
     def __init__(self, registry: CollectorRegistry) -> None:
         self.requests = Counter(
@@ -38,12 +38,25 @@ class ServerMetrics:
         self.tokens = Counter(
             "llmops_inference_tokens", "Tokens by model and kind", ["model", "kind"], registry=registry
         )
-        self.queue_depth = Gauge("llmops_inference_queue_depth", "Requests waiting for a slot", registry=registry)
-        self.running = Gauge("llmops_inference_running", "Requests generating now", registry=registry)
+        # A request counts once per prompt and choice: that is what the engine batches.
+        self.queue_depth = Gauge(
+            "llmops_inference_queue_depth", "Sequences (prompts times n) waiting for a slot", registry=registry
+        )
+        self.running = Gauge(
+            "llmops_inference_running", "Sequences (prompts times n) generating now", registry=registry
+        )
         self.telemetry_dropped = Counter(
             "llmops_telemetry_dropped",
-            "Telemetry events dropped (buffer full or broker unreachable)",
+            "Telemetry events lost: the spill folder was full or its disk failed",
             registry=registry,
+        )
+        self.telemetry_spilled = Counter(
+            "llmops_telemetry_spilled",
+            "Telemetry events written to disk while the broker was away or the buffer full, to be sent later",
+            registry=registry,
+        )
+        self.telemetry_spill_backlog = Gauge(
+            "llmops_telemetry_spill_backlog", "Telemetry events on disk waiting to be sent", registry=registry
         )
         self.telemetry_published = Counter(
             "llmops_telemetry_published", "Telemetry events published", registry=registry
@@ -63,6 +76,6 @@ class ServerMetrics:
         self.tokens.labels(model, "completion").inc(event.completion_tokens)
 
     def watch_queue(self, queued: Callable[[], int], running: Callable[[], int]) -> None:
-        """Reads the queue depth and running requests at scrape time."""
+        """Reads the queued and running sequences at scrape time."""
         self.queue_depth.set_function(lambda: float(queued()))
         self.running.set_function(lambda: float(running()))

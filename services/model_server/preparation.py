@@ -15,6 +15,7 @@ from llmops_common.prompts.templates import RenderedPrompt
 
 from .errors import BadRequestError, GenerationFailedError
 from .protocol import ChatCompletionRequest, CompletionRequest, PromptRefBody, Source
+from .request_validation import RequestInvalidError
 from .retrieval import RagRetriever, context_text
 from .settings import Settings
 
@@ -92,8 +93,14 @@ class PromptPreparer:
 
     async def completion(self, body: CompletionRequest, principal: Principal, request_id: str) -> PreparedPrompts:
         """One prompt per `prompt` entry, each after the referenced prompt and the retrieved context."""
-        prepared = PreparedPrompts([], [], self.sampling(body))
         prompts = body.prompts()
+        if len(prompts) > self._settings.max_prompts_per_request:
+            raise RequestInvalidError(
+                f"prompt lists {len(prompts)} prompts; this server allows at most "
+                f"{self._settings.max_prompts_per_request} per request",
+                param="prompt",
+            )
+        prepared = PreparedPrompts([], [], self.sampling(body))
         if body.prompt_ref is not None:
             rendered = await self._render(body.prompt_ref, principal.tenant, prepared)
             head = (
@@ -102,7 +109,8 @@ class PromptPreparer:
                 else rendered.text or ""
             )
             prompts = [head + prompt for prompt in prompts]
-        if not prompts or not any(prompts):
+        if not prompts or not all(prompts):
+            # The engine cannot generate from no tokens: one empty entry is refused like an empty prompt.
             raise BadRequestError("prompt is empty: send a prompt or a prompt_ref", param="prompt")
         if body.rag is not None and self._retriever is not None:
             chunks = await self._retriever.retrieve(request_id, principal.tenant, prompts[0], body.rag)

@@ -53,7 +53,8 @@ class _Generation(_Request):
     top_p: float = Field(default=1.0, gt=0, le=1)
     n: int = Field(default=1, ge=1)
     stop: str | list[str] | None = None
-    seed: int | None = None
+    seed: int | None = Field(default=None, ge=-(2**63), le=2**63 - 1)
+    """A 64-bit integer, as OpenAI's and vLLM's; torch cannot seed a generator from a larger one."""
     user: str | None = Field(default=None, max_length=256)
     stream: bool = False
     stream_options: StreamOptions | None = None

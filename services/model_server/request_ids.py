@@ -1,7 +1,8 @@
-"""Every response carries `x-request-id`; bodies over the cap are refused with 413 before they are read.
+"""Every response carries `x-request-id`, the server's own name for the request.
 
 A plain ASGI middleware rather than an `@app.middleware`: it adds no task or copy per request, and it
-leaves streamed responses (and their disconnects) untouched.
+leaves streamed responses (and their disconnects) untouched. It runs outside the body guard
+(`llmops_common.service.body_guard`), so the guard's 401 and 413 carry an id too.
 """
 
 from __future__ import annotations
@@ -10,9 +11,7 @@ import uuid
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from llmops_common.errors import PayloadTooLargeError
-
-from .errors import REQUEST_ID_HEADER, error_response
+from .errors import REQUEST_ID_HEADER
 
 
 def new_request_id() -> str:
@@ -20,18 +19,16 @@ def new_request_id() -> str:
     return uuid.uuid4().hex
 
 
-class RequestIdAndBodyCap:
-    """Names each request and caps the body size."""
+class RequestIds:
+    """Names each request, in its state and in its response's headers."""
 
-    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self._app = app
-        self._max_body_bytes = max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self._app(scope, receive, send)
             return
-        headers = dict(scope["headers"])
         # Always the server's own: telemetry and feedback are keyed by it, so a client must not pick it.
         request_id = new_request_id()
         scope.setdefault("state", {})["request_id"] = request_id
@@ -42,22 +39,4 @@ class RequestIdAndBodyCap:
                 message["headers"] = [*message.get("headers", []), header]
             await send(message)
 
-        declared = headers.get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self._max_body_bytes:
-            await error_response(self._too_large())(scope, receive, send_with_id)
-            return
-        received = 0
-
-        async def capped_receive() -> Message:
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self._max_body_bytes:
-                    raise self._too_large()
-            return message
-
-        await self._app(scope, capped_receive, send_with_id)
-
-    def _too_large(self) -> PayloadTooLargeError:
-        return PayloadTooLargeError(f"the request body is over {self._max_body_bytes} bytes")
+        await self._app(scope, receive, send_with_id)

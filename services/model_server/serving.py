@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from pydantic import ValidationError
 
 from llmops_common.engines.base import GenerationRequest, InferenceEngine, SamplingParams
+from llmops_common.engines.errors import PromptTooLongError
 
 from .admission import Admission
 from .call_record import Call, completed_event
-from .errors import GenerationFailedError, ModelNotFoundError, TenantBlockedError
+from .errors import BadRequestError, GenerationFailedError, ModelNotFoundError, TenantBlockedError
 from .generation import ChoiceProgress, Progress, generate_all, stream_all
 from .lifecycle import DeploymentController
 from .metrics import ServerMetrics
@@ -79,7 +80,8 @@ class InferenceService:
             try:
                 await generate_all(self._s.engine, requests, progress)
             except Exception as error:
-                raise GenerationFailedError(f"generation failed: {type(error).__name__}: {error}") from error
+                refused = _refused_prompt(call, error)
+                raise refused or GenerationFailedError(f"generation failed: {type(error).__name__}: {error}") from error
             assert call.prepared is not None  # noqa: S101 - prepared by `_start`
             response = full_response(
                 call.kind,
@@ -115,8 +117,9 @@ class InferenceService:
                 yield writer.usage(progress)
             yield DONE
         except Exception as error:
-            outcome = GenerationFailedError(f"generation failed: {type(error).__name__}")
-            yield writer.error(500, outcome.message, outcome.code)
+            failed = GenerationFailedError(f"generation failed: {type(error).__name__}")
+            outcome = _refused_prompt(call, error) or failed
+            yield writer.error(outcome.status_code, outcome.message, outcome.code)
         except BaseException as error:  # the client went away: GeneratorExit or a cancellation
             outcome = error
             raise
@@ -134,8 +137,10 @@ class InferenceService:
         call.model = body.model
         if (refusal := self._s.tenant_gate.refusal(call.principal.tenant, body.model)) is not None:
             raise TenantBlockedError(refusal.reason, retry_after=refusal.retry_after)
-        route = self._s.deployments.table.route(body.model, body.user or session_id or call.request_id)
-        if route is None or not call.principal.may_call(body.model):
+        table = self._s.deployments.table
+        route = table.route(body.model, body.user or session_id or call.request_id)
+        # Another tenant's model and one the key may not call answer as an unknown one: none is revealed.
+        if route is None or not table.serves(body.model, call.principal):
             raise ModelNotFoundError(f"the model {body.model!r} does not exist or this key may not call it")
         call.route = route
         if isinstance(body, ChatCompletionRequest):
@@ -145,9 +150,15 @@ class InferenceService:
         if self._s.settings.log_prompts:
             # Off by default: prompts hold customer data, and no other log line carries them.
             log.info("request %s prompts: %r", call.request_id, call.prepared.prompts)
-        self._s.limits.admit(call.principal, sum(call.prepared.prompt_tokens))
-        call.queue_seconds = await self._s.admission.enter()
-        # From here `_finish` gives the slot and the adapter lease back.
+        prompt_tokens = sum(call.prepared.prompt_tokens)
+        # One engine sequence per prompt and choice; at most, each prompt counts once (as usage counts it)
+        # and each sequence its max_tokens.
+        sequences = len(call.prepared.prompts) * body.n
+        most_tokens = prompt_tokens + sequences * call.prepared.sampling.max_tokens
+        call.reservation = self._s.limits.admit(call.principal, prompt_tokens, most_tokens)
+        call.queue_seconds = await self._s.admission.enter(sequences)
+        call.slots = sequences
+        # From here `_finish` gives the slots and the adapter lease back.
         self._s.deployments.lease(route.served)
         call.progress = Progress(
             [ChoiceProgress(i * body.n + j, i) for i in range(len(call.prepared.prompts)) for j in range(body.n)]
@@ -188,15 +199,27 @@ class InferenceService:
         call.finished = True
         try:
             if call.progress is not None:
-                self._s.admission.leave()
+                self._s.admission.leave(call.slots)
                 assert call.route is not None  # noqa: S101 - a slot is only taken once routed
                 self._s.deployments.release(call.route.served)
             event = completed_event(call, error, self.base_model, self._s.settings)
-            self._s.limits.record_tokens(call.principal, event.prompt_tokens + event.completion_tokens)
+            if call.reservation is not None:
+                # A request that never reached the engine used no tokens.
+                used = event.prompt_tokens + event.completion_tokens if call.progress is not None else 0
+                self._s.limits.settle(call.reservation, used)
             self._s.metrics.observe(event, routed=call.route is not None)
             self._s.telemetry.record(event)
         except Exception:
             log.exception("recording request %s failed", call.request_id)
+
+
+def _refused_prompt(call: Call, error: Exception) -> BadRequestError | None:
+    """The 400 for a prompt the model's context cannot hold (the engine's check, maybe in a task group)."""
+    causes = error.exceptions if isinstance(error, ExceptionGroup) else (error,)
+    too_long = next((cause for cause in causes if isinstance(cause, PromptTooLongError)), None)
+    if too_long is None:
+        return None
+    return BadRequestError(str(too_long), param="messages" if call.kind == "chat" else "prompt")
 
 
 def _response_id(call: Call) -> str:

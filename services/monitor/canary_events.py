@@ -1,4 +1,7 @@
-"""The lifecycle events that end a canary: the candidate promoted, or the stable version rolled back to."""
+"""The lifecycle events that end a canary: the candidate promoted, or the stable version rolled back to.
+
+Both keep the canary's owner and sharing: a tenant's model stays that tenant's once its canary ends.
+"""
 
 from __future__ import annotations
 
@@ -20,6 +23,8 @@ def promotion(canary: Canary, now: datetime) -> ModelPromotedV1:
         base_model=started.base_model,
         adapter_version=started.candidate_adapter_version,
         adapter=started.candidate_adapter,
+        owner_tenant=started.owner_tenant,
+        shared=started.shared,
         changed_by=CHANGED_BY,
         changed_at=now,
     )
@@ -40,6 +45,8 @@ def rollback(canary: Canary, failed_checks: Sequence[Sequence[str]], now: dateti
             f"canary of {started.candidate_adapter_version} failed {len(failed_checks)} consecutive checks "
             f"against {started.stable_adapter_version or 'the base model'}: {checks}"
         ),
+        owner_tenant=started.owner_tenant,
+        shared=started.shared,
         changed_by=CHANGED_BY,
         changed_at=now,
     )

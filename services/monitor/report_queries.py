@@ -19,6 +19,7 @@ SELECT toStartOfInterval(minute, toIntervalSecond({bucket:UInt32})) AS start,
     sum(ttft_requests) AS ttft_requests
 FROM inference_minute
 WHERE model_name = {model:String} AND minute >= {start:DateTime} AND minute <= {end:DateTime}
+    AND (isNull({tenant:Nullable(String)}) OR tenant = {tenant:Nullable(String)})
 GROUP BY start
 """
 
@@ -27,6 +28,7 @@ SELECT toStartOfInterval(event_time, toIntervalSecond({bucket:UInt32})) AS start
     count() AS n, countIf(score = -1) AS negative, avg(score) AS mean
 FROM feedback
 WHERE model_name = {model:String} AND event_time >= {start:DateTime} AND event_time <= {end:DateTime}
+    AND (isNull({tenant:Nullable(String)}) OR tenant = {tenant:Nullable(String)})
 GROUP BY start
 """
 
@@ -34,6 +36,7 @@ _DRIFT = """
 SELECT toStartOfInterval(measured_at, toIntervalSecond({bucket:UInt32})) AS start, metric, max(value) AS value
 FROM detector_measurements
 WHERE model_name = {model:String} AND measured_at >= {start:DateTime} AND measured_at <= {end:DateTime}
+    AND (isNull({tenant:Nullable(String)}) OR tenant = {tenant:Nullable(String)})
     AND metric IN ('psi_prompt_tokens', 'psi_completion_tokens', 'centroid_cosine')
 GROUP BY start, metric
 """
@@ -43,12 +46,18 @@ def _time(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
-def model_report(store: TelemetryStore, model: str, since: str, duration: timedelta, now: datetime) -> ModelReport:
-    """The report's buckets; its alerts are added by the caller."""
+def model_report(
+    store: TelemetryStore, model: str, tenant: str | None, since: str, duration: timedelta, now: datetime
+) -> ModelReport:
+    """The report's buckets from `tenant`'s rows (None: every tenant's); its alerts are added by the caller.
+
+    The drift scores are the detectors' measurements of the whole model, across tenants: a tenant's
+    report leaves them out.
+    """
     bucket = max(60, int(duration.total_seconds() // BUCKETS) // 60 * 60)
     end = now.replace(microsecond=0)
     start = (end - duration).replace(second=0)
-    parameters: dict[str, object] = {"model": model, "start": start, "end": end, "bucket": bucket}
+    parameters: dict[str, object] = {"model": model, "start": start, "end": end, "bucket": bucket, "tenant": tenant}
     rows: dict[datetime, dict[str, Any]] = defaultdict(dict)
     for row in store.query(_TRAFFIC, parameters):
         rows[_time(row["start"])].update(row)

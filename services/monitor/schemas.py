@@ -35,6 +35,8 @@ class MetricsSummary(BaseModel):
     """A deployed model's traffic, errors, tokens, cost, latency and feedback over a window."""
 
     model: str
+    tenant: str | None
+    """The tenant the figures are of; None: every tenant (an operator's summary)."""
     window: str
     start: AwareDatetime
     end: AwareDatetime

@@ -20,9 +20,9 @@ def summary_window(now: datetime, window: timedelta) -> tuple[datetime, datetime
     return end - window, end
 
 
-def _quantiles(values: list[float] | None, requests: int) -> Quantiles:
-    # An empty TDigest state reports NaN; say None instead, which JSON can carry.
-    if not requests or not values or any(math.isnan(value) for value in values):
+def _quantiles(values: list[float | None] | None, requests: int) -> Quantiles:
+    # An empty TDigest state reports NaN (JSON output may spell it null); say None, which JSON can carry.
+    if not requests or not values or any(value is None or math.isnan(value) for value in values):
         return Quantiles(p50=None, p95=None, p99=None)
     return Quantiles(p50=values[0], p95=values[1], p99=values[2])
 
@@ -42,6 +42,7 @@ def summarize(
     feedback_count = _count(feedback, "count")
     return MetricsSummary(
         model=model,
+        tenant=queries.tenant,
         window=window_text,
         start=start,
         end=end,

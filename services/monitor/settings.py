@@ -35,9 +35,9 @@ class Settings(ServiceSettings):
     keep records short-lived, so the cycle collector frees them young: 20,000 measured slower."""
 
     sql_max_result_rows: int = Field(default=100_000, ge=1)
-    """The most rows an ops query over `/clickhouse` may return (the query fails beyond)."""
+    """The most rows an ops query over the SQL endpoint may return (the query fails beyond)."""
     sql_max_execution_seconds: float = Field(default=10.0, gt=0)
-    """How long an ops query may run; the telemetry sink waits for it meanwhile (chdb runs one at a time)."""
+    """How long an ops query may run (on a chdb connection of its own: the telemetry sink does not wait)."""
     sql_max_memory_bytes: int = Field(default=1 << 30, ge=1 << 20)
     """The memory an ops query may use."""
     sql_max_result_bytes: int = Field(default=256 << 20, ge=1 << 10)
@@ -49,7 +49,7 @@ class Settings(ServiceSettings):
     sql_max_threads: int = Field(default=2, ge=1)
     """The threads one ops query may use: chdb runs in the monitor's process, beside the sink and detectors."""
     sql_max_concurrent_queries: int = Field(default=4, ge=1)
-    """Ops queries in progress (running or waiting for chdb) at once; one more is answered 429."""
+    """Ops queries in progress (running, or streaming their output) at once; one more is answered 429."""
 
     # The detectors and alerts: each group is one variable holding JSON (see detector_settings.py).
     detection: DetectionSettings = DetectionSettings()

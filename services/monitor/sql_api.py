@@ -3,9 +3,13 @@
 `GET /ping`, and `GET` or `POST /` with the query in the `query` parameter and/or the body, bound
 `param_<name>` parameters and `default_format`, as a ClickHouse server takes them. Only one read-only
 SELECT that stays in the store runs (see `readonly_sql`; others are 422 with the reason), within the
-monitor's limits and at most `sql_max_concurrent_queries` at once (429 beyond); the caller authenticates with an admin
-API key, as the password of HTTP basic auth (what a `http://user:KEY@host:port` DSN sends) or as a
-bearer token (clickhouse-connect's `access_token`). Other settings the client sends are ignored.
+monitor's limits and at most `sql_max_concurrent_queries` at once (429 beyond). The caller authenticates
+with an admin API key, as the password of HTTP basic auth (what a `http://user:KEY@host:port` DSN sends)
+or as a bearer token (clickhouse-connect's `access_token`). A tenant admin's query reads its own tenant's
+rows only (`tenant_sql`); an operator's reads every tenant's. Other settings the client sends are ignored.
+
+Each query runs on a chdb connection of its own, never waiting for the telemetry sink's inserts nor
+holding them up, and its output streams to the client (`sql_stream`).
 """
 
 from __future__ import annotations
@@ -14,17 +18,27 @@ import asyncio
 import base64
 import binascii
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
+import anyio
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import PlainTextResponse
 
 from llmops_common.auth.keyring import Principal
-from llmops_common.errors import ForbiddenError, PermanentError, TooManyRequestsError, UnauthorizedError
+from llmops_common.errors import (
+    ForbiddenError,
+    PayloadTooLargeError,
+    PermanentError,
+    TooManyRequestsError,
+    UnauthorizedError,
+)
 from llmops_common.storage.errors import TelemetryQueryError
 
-from .readonly_sql import OpsStore, SqlLimits, read_only_query
+from .readonly_sql import OpsConnection, SqlLimits, read_only_query
 from .settings import Settings
+from .sql_stream import OpenedQuery, QueryResponse
 
 router = APIRouter(tags=["clickhouse"])
 
@@ -59,28 +73,35 @@ async def ping() -> str:
 
 @router.api_route("/", methods=["GET", "POST"])
 async def clickhouse_query(request: Request) -> Response:
-    """Runs one read-only SELECT over the embedded store and returns its output in the asked format."""
+    """Runs one read-only SELECT over the embedded store and streams its output in the asked format."""
     deps = request.state.deps
     principal = _admin(deps.keyring, request)
-    query_bytes = await request.body() if request.method == "POST" else b""
+    query_bytes = await _capped_body(request) if request.method == "POST" else b""
     text = "\n".join(part for part in (request.query_params.get("query", ""), _text(query_bytes)) if part)
     parameters = {name[6:]: value for name, value in request.query_params.items() if name.startswith("param_")}
     store = deps.telemetry
-    if not hasattr(store, "query_bytes"):
+    if not hasattr(store, "connect"):
         raise EmbeddedOnlyError("this monitor stores telemetry on a ClickHouse server: query that server directly")
     slots: asyncio.Semaphore = deps.sql_slots
     if slots.locked():
-        # Refused rather than queued: each waiting query holds a worker thread and, on chdb, delays the sink.
+        # Refused rather than queued: each waiting query would hold a worker thread.
         raise TooManyRequestsError("too many ops queries in progress: retry shortly", retry_after_seconds=1)
-    async with slots:
-        output, fmt = await asyncio.to_thread(
-            _run, store, text, _limits(deps.settings), parameters, request.query_params.get("default_format")
-        )
-    return Response(
-        output,
-        media_type=_CONTENT_TYPES.get(fmt, "text/plain; charset=UTF-8"),
+    await slots.acquire()  # does not wait: a slot is free
+    asked = _Request(text, parameters, request.query_params.get("default_format"))
+    tenant = None if principal.is_operator else principal.tenant
+    try:
+        # Shielded, so that the opened query always reaches the response that closes it.
+        with anyio.CancelScope(shield=True):
+            opened = await anyio.to_thread.run_sync(_open, store.connect, asked, _limits(deps.settings), tenant)
+    except BaseException:
+        slots.release()
+        raise
+    return QueryResponse(
+        opened,
+        slots,
+        media_type=_CONTENT_TYPES.get(opened.format, "text/plain; charset=UTF-8"),
         headers={
-            "X-ClickHouse-Format": fmt,
+            "X-ClickHouse-Format": opened.format,
             "X-ClickHouse-Timezone": "UTC",
             "X-ClickHouse-Server-Display-Name": "llmops-monitor",
             "X-ClickHouse-Summary": json.dumps({"read_rows": "0", "result_rows": "0"}),
@@ -101,21 +122,43 @@ def _limits(settings: Settings) -> SqlLimits:
     )
 
 
-def _run(
-    store: OpsStore, text: str, limits: SqlLimits, parameters: dict[str, str], default_format: str | None
-) -> tuple[bytes, str]:
-    """The checked query's output and its format; in a worker thread, as chdb blocks."""
-    query = read_only_query(text, limits, store, parameters)
-    fmt = query.output_format or default_format or DEFAULT_FORMAT
+@dataclass(frozen=True)
+class _Request:
+    """An ops query as the client sent it."""
+
+    text: str
+    parameters: dict[str, str]
+    default_format: str | None
+
+
+def _open(connect: Callable[[], OpsConnection], asked: _Request, limits: SqlLimits, tenant: str | None) -> OpenedQuery:
+    """The checked query, started on a connection of its own; in a worker thread, as chdb blocks."""
+    connection = connect()
     try:
-        return store.query_bytes(query.sql, fmt, parameters), fmt
+        query = read_only_query(asked.text, limits, connection, asked.parameters, tenant=tenant)
+        fmt = query.output_format or asked.default_format or DEFAULT_FORMAT
+        return OpenedQuery(connection, query, fmt, asked.parameters)
     except TelemetryQueryError as error:
+        connection.close()
         raise SqlFailedError(error.message) from error
+    except BaseException:
+        connection.close()
+        raise
+
+
+async def _capped_body(request: Request) -> bytes:
+    """The query body, read only as far as its cap: a larger one is refused before it is all in memory."""
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_QUERY_BYTES:
+            raise PayloadTooLargeError(
+                f"the query is over {MAX_QUERY_BYTES} bytes", detail={"limit_bytes": MAX_QUERY_BYTES}
+            )
+    return bytes(body)
 
 
 def _text(body: bytes) -> str:
-    if len(body) > MAX_QUERY_BYTES:
-        raise SqlFailedError(f"the query is over {MAX_QUERY_BYTES} bytes")
     try:
         return body.decode()
     except UnicodeDecodeError as error:
@@ -123,7 +166,7 @@ def _text(body: bytes) -> str:
 
 
 def _admin(keyring: Any, request: Request) -> Principal:
-    """The caller's principal, which must hold the admin role: the store holds every tenant's data."""
+    """The caller's principal, which must administer its tenant (or, as an operator, every tenant)."""
     principal: Principal = keyring.authenticate(f"Bearer {_api_key(request)}")
     if not principal.is_admin:
         raise ForbiddenError("the SQL endpoint takes an admin API key")

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request, status
+from fastapi import APIRouter, Path, Query, Request, status
 
-from llmops_common.auth.http import CurrentPrincipal
+from llmops_common.auth.http import PromptsKey
 from llmops_common.errors import PermanentError
 from llmops_common.prompts.catalog import PromptCatalog
 from llmops_common.prompts.diff import diff_versions
-from llmops_common.service.body_cap import body_cap
 
 from .schemas import (
     DiffOut,
@@ -27,8 +27,10 @@ from .schemas import (
     VersionRequest,
 )
 
-router = APIRouter(prefix="/v1/prompts", tags=["prompts"], dependencies=[Depends(body_cap("prompt_max_body_bytes"))])
+# The body cap and the key check before the body is read: `service.body_guard`, wired in `app.py`.
+router = APIRouter(prefix="/v1/prompts", tags=["prompts"])
 Name = Annotated[PromptName, Path()]
+_VERSION_NUMBER = re.compile(r"[0-9]{1,18}")
 
 
 def deps_of(request: Request) -> Any:
@@ -37,9 +39,7 @@ def deps_of(request: Request) -> Any:
 
 
 @router.post("/{name}/versions", status_code=status.HTTP_201_CREATED)
-async def create_version(
-    request: Request, name: Name, body: VersionRequest, principal: CurrentPrincipal
-) -> PromptVersionOut:
+async def create_version(request: Request, name: Name, body: VersionRequest, principal: PromptsKey) -> PromptVersionOut:
     """Saves a new immutable version."""
     deps = deps_of(request)
     event = await deps.writer.create_version(principal, name, body)
@@ -50,7 +50,7 @@ async def create_version(
 async def get_prompt(
     request: Request,
     name: Name,
-    principal: CurrentPrincipal,
+    principal: PromptsKey,
     label: str | None = None,
     version: Annotated[int | None, Query(ge=1)] = None,
 ) -> PromptVersionOut:
@@ -63,7 +63,7 @@ async def get_prompt(
 
 
 @router.get("/{name}/versions")
-async def list_versions(request: Request, name: Name, principal: CurrentPrincipal) -> VersionList:
+async def list_versions(request: Request, name: Name, principal: PromptsKey) -> VersionList:
     """Every version, oldest first, and where the labels point."""
     history = deps_of(request).catalog.history(principal.tenant, name)
     versions = [PromptVersionOut.of(event, history.labels_of(event.version)) for event in history.versions]
@@ -73,7 +73,7 @@ async def list_versions(request: Request, name: Name, principal: CurrentPrincipa
 @router.get("")
 async def list_prompts(
     request: Request,
-    principal: CurrentPrincipal,
+    principal: PromptsKey,
     label: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: str | None = None,
@@ -92,7 +92,7 @@ async def list_prompts(
 
 @router.put("/{name}/labels/{label}")
 async def move_label(
-    request: Request, name: Name, label: Annotated[LabelName, Path()], body: LabelRequest, principal: CurrentPrincipal
+    request: Request, name: Name, label: Annotated[LabelName, Path()], body: LabelRequest, principal: PromptsKey
 ) -> LabelOut:
     """Points a label at a version; pointing it back is the rollback."""
     event = await deps_of(request).writer.move_label(principal, name, label, body)
@@ -100,7 +100,7 @@ async def move_label(
 
 
 @router.post("/{name}/render")
-async def render(request: Request, name: Name, body: RenderRequest, principal: CurrentPrincipal) -> RenderOut:
+async def render(request: Request, name: Name, body: RenderRequest, principal: PromptsKey) -> RenderOut:
     """Renders a version with the given variables: a preview of what a model would get."""
     if body.label is not None and body.version is not None:
         raise PermanentError("give `label` or `version`, not both")
@@ -114,7 +114,7 @@ async def render(request: Request, name: Name, body: RenderRequest, principal: C
 async def diff(
     request: Request,
     name: Name,
-    principal: CurrentPrincipal,
+    principal: PromptsKey,
     from_ref: Annotated[str, Query(alias="from")],
     to_ref: Annotated[str, Query(alias="to")],
 ) -> DiffOut:
@@ -125,4 +125,8 @@ async def diff(
 
 
 def _version_at(catalog: PromptCatalog, tenant: str, name: str, ref: str) -> Any:
-    return catalog.get(tenant, name, version=int(ref)) if ref.isdigit() else catalog.get(tenant, name, label=ref)
+    # Not `str.isdigit`, which holds for digits `int` refuses ('²'): those, and numbers too long to be a
+    # version, are looked up as labels (and are not found) rather than failing with a 500.
+    if _VERSION_NUMBER.fullmatch(ref):
+        return catalog.get(tenant, name, version=int(ref))
+    return catalog.get(tenant, name, label=ref)

@@ -14,6 +14,7 @@ from llmops_common.prompts.catalog import PromptCatalog
 from llmops_common.prompts.rendering import PromptRenderer
 from llmops_common.prompts.replica import running_prompt_replica
 from llmops_common.service.app import create_service_app
+from llmops_common.service.body_guard import GuardedBodies
 from llmops_common.service.runtime import ServiceRuntime
 
 from .api import router
@@ -46,4 +47,5 @@ def create_app(settings: Settings) -> FastAPI:
             writer = PromptWriter(prompts.catalog, prompts.topic, runtime.bus.publisher, settings)
             yield Deps(runtime, settings, prompts.catalog, keyring, writer, prompts.renderer)
 
-    return create_service_app(settings, open_deps, routers=[router])
+    guarded = GuardedBodies(settings.prompt_max_body_bytes)
+    return create_service_app(settings, open_deps, routers=[router], guarded_bodies=guarded)

@@ -51,7 +51,7 @@ async def prepare_setup(bootstrap: str, scratch: Path) -> BenchSetup:
     model = tiny_model_folder(MODEL_CACHE)
     adapters = dict(zip(DEPLOYED_MODELS, cached_adapters(model), strict=True))
     settings = PlatformSettings(kafka_bootstrap=bootstrap, data_dir=scratch / "server")
-    key = await publish_api_key(settings, "bench")
+    key = await publish_api_key(settings, "bench", "inference", "prompts")
     with registry_client(settings, scratch / "registry") as registry:
         created = registry.post(f"/v1/prompts/{PROMPT_NAME}/versions", json=PROMPT, headers=bearer(key))
         created.raise_for_status()

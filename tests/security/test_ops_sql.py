@@ -7,36 +7,22 @@ and a `SETTINGS` clause could be sent along. The route runs here over a real, mi
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
+import threading
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from llmops_common.auth.api_keys import issue_key
-from llmops_common.auth.keyring import KeyRing
-from llmops_common.service.http_errors import install_error_handlers
-from llmops_common.settings import PlatformSettings
+from llmops_common.local_kafka import free_port
 from llmops_common.storage.chdb_store import ChdbTelemetryStore
-from llmops_common.storage.migrations import apply_migrations, load_migrations
-from services.monitor.settings import Settings
-from services.monitor.sql_api import router
+from services.monitor.sql_api import MAX_QUERY_BYTES
+from tests.security.monitor_harness import deps_over, issue, migrated_store, monitor_app, monitor_client
+from tests.support.uvicorn_thread import serving
 
 PLANTED = "planted-secret-4f1d"
-
-
-@dataclass(frozen=True)
-class Deps:
-    """What the SQL route reads from the monitor's deps."""
-
-    settings: Settings
-    telemetry: ChdbTelemetryStore
-    keyring: KeyRing
-    sql_slots: asyncio.Semaphore
 
 
 @pytest.fixture(scope="module")
@@ -47,8 +33,7 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def store(workdir: Path) -> Iterator[ChdbTelemetryStore]:
     # chdb holds one folder per process, so the module shares one store and closes it at the end.
-    telemetry = ChdbTelemetryStore(workdir / "clickhouse")
-    apply_migrations(telemetry, load_migrations(PlatformSettings().clickhouse_migrations_dir))
+    telemetry = migrated_store(workdir / "clickhouse")
     yield telemetry
     telemetry.close()
 
@@ -61,20 +46,9 @@ def secret_file(workdir: Path) -> Path:
 
 
 def serve(store: ChdbTelemetryStore, tmp_path: Path, slots: int = 4) -> tuple[TestClient, str]:
-    """The SQL route over `store`, and an admin key it takes."""
-    keyring = KeyRing()
-    token, event = issue_key("acme", roles=["admin"], issued_by="ops")
-    keyring.apply(event)
-    deps = Deps(Settings(data_dir=tmp_path), store, keyring, asyncio.Semaphore(slots))
-
-    @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[dict[str, Deps]]:
-        yield {"deps": deps}
-
-    app = FastAPI(lifespan=lifespan)
-    install_error_handlers(app)
-    app.include_router(router)
-    return TestClient(app), token
+    """The monitor's routes over `store`, and an admin key of a tenant they take."""
+    deps = deps_over(store, tmp_path, slots=slots)
+    return monitor_client(deps), issue(deps.keyring, "acme", "admin")
 
 
 @pytest.fixture
@@ -176,3 +150,83 @@ def test_queries_beyond_the_concurrency_cap_are_429(store: ChdbTelemetryStore, t
 
     assert response.status_code == 429
     assert response.json()["error"]["code"] == "too_many_requests"
+
+
+def running(store: ChdbTelemetryStore, marker: str) -> bool:
+    """Whether a query whose text holds `marker` is running; asked on the store's own connection."""
+    rows = store.query(
+        "SELECT count() AS n FROM system.processes WHERE position(query, {marker:String}) > 0 "
+        "AND position(query, 'system.processes') = 0",
+        {"marker": marker},
+    )
+    return bool(rows[0]["n"])
+
+
+def test_a_slow_query_does_not_hold_up_telemetry_inserts(
+    sql: tuple[TestClient, str], store: ChdbTelemetryStore
+) -> None:
+    done: list[str] = []
+
+    def slow_query() -> None:
+        status, _ = post(sql, "SELECT 'slow-marker', count() FROM numbers(10) WHERE sleepEachRow(0.25) = 0")
+        done.append(f"query answered {status}")
+
+    thread = threading.Thread(target=slow_query)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 30
+        # Before the fix, each look waited for the query to end, and then found it gone.
+        while not running(store, "slow-marker"):
+            assert time.monotonic() < deadline, "the slow query was never seen running"
+            time.sleep(0.02)
+        store.insert_json_lines(
+            "detector_measurements",
+            b'{"measured_at": "2026-11-22 12:00:00", "detector": "latency", "metric": "p95", "value": 1,'
+            b' "current_start": "2026-11-22 11:00:00", "current_end": "2026-11-22 12:00:00"}\n',
+        )
+        done.append("inserted")
+    finally:
+        thread.join(timeout=60)
+
+    assert done == ["inserted", "query answered 200"]
+
+
+def test_the_output_streams_to_the_client_while_the_query_runs(store: ChdbTelemetryStore, tmp_path: Path) -> None:
+    deps = deps_over(store, tmp_path, slots=1, sql_max_result_rows=100_000_000, sql_max_result_bytes=1 << 31)
+    key = issue(deps.keyring, "acme", "admin")
+    # About 1 GB of output: far more than the monitor may hold, or the sockets buffer.
+    query = b"SELECT number, 'stream-marker' FROM numbers(50000000)"
+    with serving(monitor_app(deps), free_port(), "monitor") as url:
+        with httpx.stream("POST", f"{url}/", content=query, auth=("ops", key), timeout=60) as response:
+            assert response.status_code == 200
+            first = next(response.iter_bytes())
+            assert first.startswith(b"0\tstream-marker\n1\tstream-marker\n")
+            # Before the fix, the whole output was built before the response began.
+            assert running(store, "stream-marker")
+
+        # The client went away: the query is cancelled and its slot (the only one) is free again.
+        deadline = time.monotonic() + 30
+        while (
+            running(store, "stream-marker")
+            or httpx.post(url, content=b"SELECT 1", auth=("ops", key)).status_code == 429
+        ):
+            assert time.monotonic() < deadline, "the abandoned query kept running"
+            time.sleep(0.05)
+        assert httpx.post(url, content=b"SELECT 1", auth=("ops", key)).text == "1\n"
+
+
+def test_a_query_body_over_the_cap_is_refused_while_it_streams_in(sql: tuple[TestClient, str]) -> None:
+    client, token = sql
+    sent = 0
+
+    def endless_comment() -> Iterator[bytes]:
+        nonlocal sent
+        yield b"SELECT 1 -- "
+        while sent < 64 * MAX_QUERY_BYTES:  # far more than anybody should send
+            sent += 64 * 1024
+            yield b"x" * 64 * 1024
+
+    response = client.post("/", content=endless_comment(), auth=("ops", token))
+
+    assert response.status_code == 413
+    assert response.json()["error"]["detail"] == {"limit_bytes": MAX_QUERY_BYTES}

@@ -44,7 +44,7 @@ def test_a_normal_template_still_renders() -> None:
 
 @pytest.fixture
 async def api_key(settings: PlatformSettings, unique: str) -> str:
-    return await publish_api_key(settings, f"bomb-{unique}")
+    return await publish_api_key(settings, f"bomb-{unique}", "prompts")
 
 
 @pytest.fixture

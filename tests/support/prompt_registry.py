@@ -26,7 +26,10 @@ async def publish_api_key(
     tpm: int | None = None,
     max_input_tokens: int | None = None,
 ) -> str:
-    """Issues a key for `tenant` on `llmops.auth.keys`, as `llmops keys create` does; returns the token."""
+    """Issues a key for `tenant` on `llmops.auth.keys`, as `llmops keys create` does; returns the token.
+
+    No role gives an app's key, `inference` only: give `data`, `prompts` or `admin` for what it must do.
+    """
     await create_topics(settings, catalog_topics(settings))
     token, event = issue_key(
         tenant, roles=list(roles), models=models, rpm=rpm, tpm=tpm, max_input_tokens=max_input_tokens, issued_by="tests"

@@ -1,5 +1,10 @@
 """The whole platform on one machine, for `llmops up`: a local broker when none is configured, the
-catalog's topics, and every service as its own supervised process."""
+catalog's topics, and every service as its own supervised process.
+
+The admin development key goes only to the broker `up` started itself, which keeps nothing past its
+run. On a broker of the user's, perhaps a production one, it would be an admin key that outlives
+the session and opens every service; there it goes only when asked (`--publish-dev-key`).
+"""
 
 from __future__ import annotations
 
@@ -74,18 +79,22 @@ def run_platform(
     *,
     kafka_port: int,
     stop: threading.Event,
-    on_started: Callable[[PlatformSettings], None],
+    on_started: Callable[[PlatformSettings, str | None], None],
+    publish_dev_key: bool = False,
 ) -> int:
-    """Runs everything until `stop` is set; returns the exit code (1 when the local broker died)."""
+    """Runs everything until `stop` is set; returns the exit code (1 when the local broker died).
+
+    `on_started` gets the development key's token when it was published: always on the local broker,
+    on a configured one only with `publish_dev_key`.
+    """
     log_dir = settings.data_dir / "logs"
     with _broker_for(settings, kafka_port, log_dir) as (settings, broker):
         asyncio.run(create_topics(settings, catalog_topics(settings)))
-        _, dev_key, _ = load_or_issue_dev_key(settings.data_dir)
-        asyncio.run(publish_once(settings, dev_key, source="llmops-up"))
+        dev_token = _published_dev_key(settings) if broker is not None or publish_dev_key else None
         supervisor = Supervisor(service_specs(settings, log_dir))
         supervisor.start_all()
         try:
-            on_started(settings)
+            on_started(settings, dev_token)
             while not stop.wait(0.5):
                 if broker is not None and broker.poll() is not None:
                     print(f"the local Kafka broker exited; see {log_dir / 'kafka.log'}", file=sys.stderr)
@@ -94,6 +103,12 @@ def run_platform(
         finally:
             supervisor.stop_all()
     return 0
+
+
+def _published_dev_key(settings: PlatformSettings) -> str:
+    token, dev_key, _ = load_or_issue_dev_key(settings.data_dir)
+    asyncio.run(publish_once(settings, dev_key, source="llmops-up"))
+    return token
 
 
 @contextmanager

@@ -29,18 +29,27 @@ class PlatformSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="LLMOPS_", extra="ignore", frozen=True)
 
     kafka_bootstrap: str = "127.0.0.1:9092"
+    """Kafka brokers, `host:port[,host:port]`; the default is the broker `llmops up` starts."""
     kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    """How clients reach Kafka: plain, TLS, SASL, or SASL over TLS."""
     kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = "PLAIN"
+    """The SASL mechanism, when the protocol uses SASL."""
     kafka_sasl_username: str | None = None
+    """The SASL user name."""
     kafka_sasl_password: SecretStr | None = None
+    """The SASL password (kept out of logs and reprs)."""
     kafka_ssl_cafile: Path | None = None
+    """A CA bundle that signs the brokers' TLS certificates; unset, the system's."""
     # Apache Kafka supports idempotent producers; the local Tansu broker does not.
     kafka_enable_idempotence: bool = False
     # A new group member waits for others to join; Tansu makes that wait half the session timeout.
     kafka_session_timeout_ms: int = Field(default=10_000, ge=1000)
     kafka_heartbeat_interval_ms: int = Field(default=3_000, ge=100)
+    """How often a consumer tells its group it is alive."""
     kafka_topic_partitions: int = Field(default=3, ge=1)
+    """Partitions of each catalog topic the services create."""
     kafka_replication_factor: int = Field(default=1, ge=1)
+    """Replicas of each catalog topic the services create (3 on a production cluster)."""
     # Services create missing catalog topics at start; turn off where an operator owns topic creation.
     kafka_create_topics: bool = True
     kafka_request_fetch_wait_ms: int = Field(default=2, ge=1)
@@ -51,30 +60,56 @@ class PlatformSettings(BaseSettings):
     arrive: raise it there (500) and lose no latency."""
 
     data_dir: Path = Path(".llmops")
+    """Where embedded stores, state folders, artifacts and the dev key live."""
     clickhouse_url: str | None = None
+    """A ClickHouse server (`http://user:password@host:8123/db`); unset, the embedded chDB engine."""
     clickhouse_migrations_dir: Path = REPO_ROOT / "infra" / "clickhouse"
+    """The SQL migrations applied to ClickHouse at start."""
     qdrant_url: str | None = None
+    """A Qdrant server; unset, the embedded engine."""
     qdrant_api_key: SecretStr | None = None
+    """The Qdrant server's API key."""
     artifact_url: str | None = None
+    """Where adapters, datasets and reports are stored (`s3://bucket/prefix` or a folder); unset, the data folder."""
     # A Hugging Face model folder or hub id; unset means the default that `llmops model init` stores.
     base_model: str | None = None
     s3_endpoint_url: str | None = None
+    """An S3-compatible endpoint (MinIO, say) for `artifact_url`."""
     # What computes text embeddings (retriever, monitor); unset: onnx where onnxruntime is installed.
     embedding_backend: Literal["onnx", "torch"] | None = None
 
     http_host: str = "127.0.0.1"
+    """The address every service's HTTP API binds to."""
     model_server_port: int = 8000
+    """The model server's HTTP port."""
     ingestion_port: int = 8001
+    """Ingestion's HTTP port."""
     prompt_registry_port: int = 8002
+    """The prompt registry's HTTP port."""
     trainer_port: int = 8003
+    """The trainer's HTTP port (health and metrics)."""
     evaluator_port: int = 8004
+    """The evaluator's HTTP port (health and metrics)."""
     rag_retriever_port: int = 8005
+    """The RAG retriever's HTTP port."""
     feedback_collector_port: int = 8006
+    """The feedback collector's HTTP port."""
     monitor_port: int = 8007
+    """The monitor's HTTP port."""
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    """The lowest level written to the JSON logs."""
     handler_max_attempts: int = Field(default=3, ge=1)
+    """Tries of a handler that fails with an error of unknown kind (a bug, an event it cannot take) before
+    its event is dead-lettered; a permanent error is dead-lettered at once, a transient one see below."""
     handler_backoff_seconds: float = Field(default=0.2, ge=0)
+    """The pause after a handler's first failure; each further pause doubles (with jitter)."""
+    handler_retry_max_seconds: float = Field(default=60.0, ge=0)
+    """How long a handler that fails with a transient error (a store or the broker briefly away) is
+    retried, with exponential backoff and jitter, before its event is dead-lettered. Keep it well under
+    a subscription's max poll interval (5 minutes by default), or the group counts the member dead."""
+    handler_backoff_max_seconds: float = Field(default=5.0, gt=0)
+    """The longest pause between two tries of a failing handler."""
     prompt_render_max_chars: int = Field(default=256 * 1024, ge=1)
     """The most characters one prompt render may output (a longer one is a 422)."""
     prompt_render_max_iterations: int = Field(default=100_000, ge=1)

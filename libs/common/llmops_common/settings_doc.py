@@ -47,8 +47,9 @@ def render_settings_doc() -> str:
     """The whole page: the shared settings, then each service's own."""
     sections = [_HEADER, _section("Shared by every service", PlatformSettings, exclude=set())]
     shared = set(PlatformSettings.model_fields)
-    for service in sorted(SERVICE_NAMES):
-        sections.append(_section(f"`{service}`", service_settings_class(service), exclude=shared))
+    sections.extend(
+        _section(f"`{service}`", service_settings_class(service), exclude=shared) for service in sorted(SERVICE_NAMES)
+    )
     return "\n".join(sections)
 
 
@@ -74,9 +75,7 @@ def _nested_tables(prefix: str, fields: dict[str, FieldInfo]) -> list[str]:
     return tables
 
 
-def _table(
-    first_column: str, owner: type, fields: dict[str, FieldInfo], *, name_of: Callable[[str], str]
-) -> str:
+def _table(first_column: str, owner: type, fields: dict[str, FieldInfo], *, name_of: Callable[[str], str]) -> str:
     notes = field_notes(owner)
     rows = [
         f"| `{name_of(name)}` | {_cell(_type_name(field.annotation))} | {_cell(_default(field))} "
@@ -115,7 +114,8 @@ def field_notes(settings_class: type) -> dict[str, str]:
 def _notes_in_class_source(source: str) -> dict[str, str]:
     lines = source.splitlines()
     body = ast.parse(source).body[0]
-    assert isinstance(body, ast.ClassDef)
+    if not isinstance(body, ast.ClassDef):
+        return {}
     notes: dict[str, str] = {}
     for index, statement in enumerate(body.body):
         if not isinstance(statement, ast.AnnAssign) or not isinstance(statement.target, ast.Name):

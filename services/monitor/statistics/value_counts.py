@@ -58,4 +58,5 @@ class ValueCounts:
         """The smallest value whose empirical CDF reaches each level (the inverse CDF)."""
         cumulative = np.cumsum(self.counts) / self.total
         index = np.searchsorted(cumulative, levels, side="left")
-        return self.values[np.minimum(index, len(self.values) - 1)]
+        found: npt.NDArray[np.float64] = self.values[np.minimum(index, len(self.values) - 1)]
+        return found

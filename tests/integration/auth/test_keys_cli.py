@@ -89,7 +89,19 @@ async def test_create_prints_the_key_once_with_a_warning(
     lines = out.splitlines()
     assert lines[0].startswith("key:     llmops_")
     key_id = lines[0].split("_")[1]
-    assert lines[1] == f"id:      {key_id}   tenant: t-{unique}   roles: -   models: all"
+    # No --role: an app's key, with its one role written down.
+    assert lines[1] == f"id:      {key_id}   tenant: t-{unique}   roles: inference   models: all"
     assert "cannot be shown again" in err
     [issued] = await events_of_key(kafka_bootstrap, key_id, 1)
     assert isinstance(issued, ApiKeyIssuedV1)
+    assert issued.roles == ["inference"]
+
+
+async def test_an_unknown_role_is_refused_before_anything_is_published() -> None:
+    code, out, err = await invoke("create", "--tenant", "acme", "--role", "data", "--role", "root")
+
+    assert code == 2
+    assert "Invalid value for --role: unknown role root; the roles are inference, data, prompts, admin, operator" in (
+        " ".join(err.replace("│", " ").split())
+    )
+    assert "key:" not in out

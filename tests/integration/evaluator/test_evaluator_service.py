@@ -1,18 +1,20 @@
 """The evaluator on the real broker: a fine-tune that learned the task passes the gate with a CI above 0
-and starts a canary; a broken one is rejected and production is untouched; a redelivered
-`training.completed` gives one evaluation."""
+and starts a canary owned by its tenant; a broken one is rejected and production is untouched; a
+redelivered `training.completed` gives one evaluation; another tenant's model is neither a baseline nor
+replaced."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
 from llmops_common.dataset_rows import read_dataset_rows
-from llmops_common.events import DatasetSealedV1, EvalCompletedV1, ModelCanaryStartedV1
+from llmops_common.events import DatasetSealedV1, EvalCompletedV1, ModelCanaryStartedV1, ModelPromotedV1
 from llmops_common.kafka.one_shot import publish_once
 from llmops_common.settings import PlatformSettings
 from llmops_common.storage.artifacts import ArtifactStore, open_artifact_store
@@ -41,15 +43,20 @@ def sealed(settings: PlatformSettings, unique: str, model_name: str) -> DatasetS
     )
 
 
-@pytest.fixture
-def evaluator(settings: PlatformSettings, tiny_model: Path, model_name: str) -> Iterator[TestClient]:
+def evaluator_app(settings: PlatformSettings, tiny_model: Path, model_name: str) -> TestClient:
+    """The evaluator with the test's gate for `model_name`; the `with` block starts and stops it."""
     policy = ModelEvalPolicy(gate=GATE, canary_percent=25.0)
     app_settings = Settings(
         **{**settings.model_dump(), "base_model": str(tiny_model)},
         eval_policies={model_name: policy},
         eval_max_new_tokens=24,
     )
-    with TestClient(create_app(app_settings)) as client:
+    return TestClient(create_app(app_settings))
+
+
+@pytest.fixture
+def evaluator(settings: PlatformSettings, tiny_model: Path, model_name: str) -> Iterator[TestClient]:
+    with evaluator_app(settings, tiny_model, model_name) as client:
         yield client
 
 
@@ -109,6 +116,7 @@ async def test_a_better_adapter_passes_and_starts_a_canary_once(
         assert canary.candidate_adapter == completed.adapter
         assert canary.stable_adapter_version is None
         assert canary.candidate_percent == 25.0
+        assert (canary.owner_tenant, canary.shared) == (completed.tenant, False)
 
         # Redelivered: the same outcome is published again, and nothing is scored twice.
         await publish_once(settings, completed, source="trainer")
@@ -141,3 +149,31 @@ async def test_a_bad_adapter_is_rejected_and_production_untouched(
     assert not result.gate_passed
     assert any(reason.endswith(": fail") for reason in result.gate_reasons)
     assert await read_keyed(settings.kafka_bootstrap, MODELS_LIFECYCLE.name, model_name, 1, 3) == []
+
+
+@pytest.mark.timeout(300)
+async def test_another_tenants_model_is_neither_scored_against_nor_replaced(
+    settings: PlatformSettings, tiny_model: Path, sealed: DatasetSealedV1, model_name: str, unique: str, tmp_path: Path
+) -> None:
+    artifacts = open_artifact_store(settings)
+    theirs = ModelPromotedV1(
+        model_name=model_name,
+        base_model="tiny",
+        adapter_version="theirs",
+        adapter=artifacts.put_folder(make_lora_adapter(tiny_model, tmp_path / "theirs", seed=4)),
+        owner_tenant=f"other-{unique}",
+        changed_by="tests",
+        changed_at=datetime.now(UTC),
+    )
+    await publish_once(settings, theirs, source="tests")
+    candidate = artifacts.put_folder(make_lora_adapter(tiny_model, tmp_path / "ours", seed=3))
+    completed = succeeded_training(f"takeover-{unique}", model_name, sealed, candidate)
+    with evaluator_app(settings, tiny_model, model_name):  # started after the promotion: it has replayed it
+        await publish_once(settings, completed, source="trainer")
+        [record] = await read_keyed(settings.kafka_bootstrap, EVAL_COMPLETED.name, f"eval-{completed.job_id}", 1, 240)
+    result = EvalCompletedV1.model_validate_json(record.value)
+    assert not result.gate_passed
+    assert f"model {model_name} belongs to another tenant" in result.gate_reasons
+    assert result.baseline_adapter_version is None  # the bare base model, not the other tenant's adapter
+    lifecycle = await read_keyed(settings.kafka_bootstrap, MODELS_LIFECYCLE.name, model_name, 2, 3)
+    assert [ModelPromotedV1.model_validate_json(r.value) for r in lifecycle] == [theirs]  # and no canary of ours

@@ -38,7 +38,7 @@ def example(record_id: str, prompt: str, completion: str, user: str) -> dict[str
 @pytest.fixture
 async def running(settings: PlatformSettings, tmp_path: Path, unique: str) -> AsyncIterator[tuple[str, str]]:
     """The ingestion service on a free port holding two examples of `support`, and a key of its tenant."""
-    api_key = await publish_api_key(settings, f"c-{unique}")
+    api_key = await publish_api_key(settings, f"c-{unique}", "data")
     port = free_port()
     service = Settings(**{**settings.model_dump(), "data_dir": tmp_path / "ingestion", "ingestion_port": port})
     with serving(create_app(service), port) as base_url:

@@ -51,7 +51,7 @@ RECORDS = [
 
 @pytest.fixture
 async def token(settings: PlatformSettings, unique: str) -> str:
-    return await publish_api_key(settings, f"t-{unique}")
+    return await publish_api_key(settings, f"t-{unique}", "data")
 
 
 def service_settings(settings: PlatformSettings, data_dir: Path, **overrides: object) -> Settings:

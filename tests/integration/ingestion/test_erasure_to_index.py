@@ -33,7 +33,7 @@ def document(record_id: str, text: str, user: str) -> dict[str, object]:
 
 @pytest.fixture
 async def token(settings: PlatformSettings, unique: str) -> str:
-    return await publish_api_key(settings, f"e-{unique}")
+    return await publish_api_key(settings, f"e-{unique}", "data")
 
 
 @pytest.fixture

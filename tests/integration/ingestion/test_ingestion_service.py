@@ -37,7 +37,7 @@ async def wait_for(bootstrap: str, topic: str, matches: Any, count: int, timeout
 
 @pytest.fixture
 async def token(settings: PlatformSettings, unique: str) -> str:
-    return await publish_api_key(settings, f"t-{unique}")
+    return await publish_api_key(settings, f"t-{unique}", "data")
 
 
 @pytest.fixture

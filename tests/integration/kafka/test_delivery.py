@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,6 +15,7 @@ from llmops_common.kafka.bus import Bus
 from llmops_common.kafka.consumer import EventContext
 from llmops_common.kafka.envelope import new_envelope
 from llmops_common.settings import PlatformSettings
+from llmops_common.storage.errors import StoreUnavailableError
 from llmops_common.topics import dead_letter_topic
 from llmops_common.tracing import TraceContext, current_trace
 from tests.integration.kafka.conftest import BusFactory, make_topics
@@ -206,3 +209,51 @@ async def test_two_topics_of_one_group_are_read_by_kafka_groups_of_their_own(
     assert [subscriber.group_id for subscriber in subscribers] == [f"{group}.0", f"{group}.1"]
     [dead] = [headers_of(r) for r in await read_topic(settings.kafka_bootstrap, dead_letter_topic(group), 1)]
     assert (dead["dlq_topic"], dead["dlq_group"], dead["dlq_reason"]) == (second, group, "negative score")
+
+
+async def test_a_store_briefly_away_is_waited_out_with_backoff_and_nothing_is_dead_lettered(
+    make_bus: BusFactory, settings: PlatformSettings, unique: str
+) -> None:
+    topic, group = f"fb.{unique}", f"g-{unique}"
+    await make_topics(settings, topic, dead_letter_topic(group))
+    attempts: list[float] = []
+
+    async def handle(event: FeedbackSubmittedV1, context: EventContext) -> None:
+        attempts.append(time.monotonic())
+        if attempts[-1] < attempts[0] + 1.0:  # the store is away for a second from the first attempt
+            raise StoreUnavailableError("ClickHouse does not answer")
+
+    bus = make_bus(handler_max_attempts=3, handler_retry_max_seconds=10.0, handler_backoff_max_seconds=0.2)
+    bus.consumer.subscribe(topic, [FeedbackSubmittedV1], handle, group_id=group)
+    await bus.start()
+    await bus.publisher.publish(feedback(1), topic=topic)
+
+    await eventually(lambda: attempts and attempts[-1] >= attempts[0] + 1.0)
+    assert len(attempts) > 3  # more than the attempts a failure of unknown kind gets
+    assert max(b - a for a, b in itertools.pairwise(attempts)) <= 0.2 + 0.1  # the backoff is capped
+    assert await read_topic(settings.kafka_bootstrap, dead_letter_topic(group), 1, timeout=1.0) == []
+
+
+async def test_a_store_away_past_the_retry_bound_dead_letters_the_event_and_later_events_flow(
+    make_bus: BusFactory, settings: PlatformSettings, unique: str
+) -> None:
+    topic, group = f"fb.{unique}", f"g-{unique}"
+    await make_topics(settings, topic, dead_letter_topic(group))
+    handled: list[str] = []
+
+    async def handle(event: FeedbackSubmittedV1, context: EventContext) -> None:
+        if event.feedback_id == "fb-1":
+            raise StoreUnavailableError("ClickHouse does not answer")
+        handled.append(event.feedback_id)
+
+    bus = make_bus(handler_retry_max_seconds=0.5, handler_backoff_max_seconds=0.1)
+    bus.consumer.subscribe(topic, [FeedbackSubmittedV1], handle, group_id=group)
+    await bus.start()
+    started = time.monotonic()
+    await bus.publisher.publish(feedback(1), topic=topic)
+    await bus.publisher.publish(feedback(2), topic=topic)
+
+    await eventually(lambda: handled == ["fb-2"])
+    assert time.monotonic() - started >= 0.4
+    [dead] = [headers_of(r) for r in await read_topic(settings.kafka_bootstrap, dead_letter_topic(group), 1)]
+    assert (dead["dlq_error_class"], dead["dlq_reason"]) == ("StoreUnavailableError", "ClickHouse does not answer")

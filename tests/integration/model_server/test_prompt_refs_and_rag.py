@@ -37,7 +37,7 @@ CHAT_PROMPT = {
 @pytest.fixture
 async def tenant_key(settings: PlatformSettings, unique: str) -> tuple[str, str]:
     tenant = f"t-{unique}"
-    return tenant, await publish_api_key(settings, tenant)
+    return tenant, await publish_api_key(settings, tenant, "inference", "prompts")
 
 
 async def test_prompt_refs_render_from_the_replica(

@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from llmops_common.events import InferenceCompletedV1
+from llmops_common.kafka.admin import catalog_topics, create_topics
 from llmops_common.local_kafka import free_port, start_tansu
 from llmops_common.settings import PlatformSettings
 from llmops_common.topics import INFERENCE_COMPLETED
@@ -18,7 +19,7 @@ from services.model_server.settings import ModelPrice, Settings
 from tests.integration.model_server.conftest import ServerFactory
 from tests.support.prompt_registry import bearer, publish_api_key
 from tests.support.scripted_engine import ScriptedEngine
-from tests.support.topic_reader import read_matching
+from tests.support.topic_reader import headers_of, read_matching
 
 
 async def telemetry_of(bootstrap: str, tenant: str, count: int) -> list[InferenceCompletedV1]:
@@ -88,29 +89,55 @@ async def test_text_capture_none_keeps_no_text(
     assert (event.prompt_text, event.completion_text, event.text_capture) == (None, None, "none")
 
 
-async def test_requests_succeed_and_drops_are_counted_when_the_broker_is_down(
+async def test_telemetry_is_spilled_while_the_broker_is_down_and_arrives_once_it_is_back(
     scripted_engine: ScriptedEngine, start_server: ServerFactory, server_settings: Settings, unique: str
 ) -> None:
     port = free_port()
     broker = start_tansu(port)  # a broker of this test's own, to stop under the server
+    tenant = f"t-{unique}"
     try:
-        bootstrap = f"127.0.0.1:{port}"
-        key = await publish_api_key(server_settings.model_copy(update={"kafka_bootstrap": bootstrap}), f"t-{unique}")
-        with start_server(scripted_engine, kafka_bootstrap=bootstrap, telemetry_publish_timeout_seconds=0.5) as url:
+        own_broker = server_settings.model_copy(update={"kafka_bootstrap": f"127.0.0.1:{port}"})
+        key = await publish_api_key(own_broker, tenant)
+        with start_server(
+            scripted_engine, kafka_bootstrap=own_broker.kafka_bootstrap, telemetry_publish_timeout_seconds=0.5
+        ) as url:
             async with httpx.AsyncClient(base_url=url, headers=bearer(key), timeout=10) as http:
                 body = {"model": server_settings.base_model_name, "prompt": "x", "max_tokens": 1}
                 assert (await http.post("/v1/completions", json=body)).status_code == 200
                 await _until_metric(http, "llmops_telemetry_published_total", 1)
                 broker.terminate()
                 broker.wait(timeout=10)
-                statuses = [(await http.post("/v1/completions", json=body)).status_code for _ in range(5)]
-                await _until_metric(http, "llmops_telemetry_dropped_total", 5)
-                # Back up before the server stops: its shutdown flushes to the broker.
+                while_down = [await http.post("/v1/completions", json=body) for _ in range(5)]
+                await _until_metric(http, "llmops_telemetry_spilled_total", 5)
+                # Tansu keeps topics in memory: the broker comes back empty, and its topics are made again.
                 broker = start_tansu(port)
+                await create_topics(own_broker, catalog_topics(own_broker))
+                await _until_metric(http, "llmops_telemetry_published_total", 6, timeout=60)
+                metrics = await _metrics(http)
+        records = await read_matching(
+            own_broker.kafka_bootstrap,
+            INFERENCE_COMPLETED.name,
+            lambda r: json.loads(r.value)["tenant"] == tenant,
+            10,
+            timeout=5,
+        )
     finally:
         broker.kill()
         broker.wait()
-    assert statuses == [200] * 5
+    assert [response.status_code for response in while_down] == [200] * 5
+    assert (metrics["llmops_telemetry_dropped_total"], metrics["llmops_telemetry_spill_backlog"]) == (0, 0)
+    event_ids: dict[str, set[str]] = {}
+    for record in records:
+        event_ids.setdefault(json.loads(record.value)["request_id"], set()).add(headers_of(record)["ce_id"])
+    # Every request's telemetry arrived; a copy the producer may still have delivered is the same event id,
+    # which consumers keep once.
+    assert set(event_ids) == {response.headers["x-request-id"] for response in while_down}
+    assert all(len(ids) == 1 for ids in event_ids.values())
+
+
+async def _metrics(http: httpx.AsyncClient) -> dict[str, float]:
+    samples = (line.split() for line in (await http.get("/metrics")).text.splitlines() if not line.startswith("#"))
+    return {sample[0]: float(sample[1]) for sample in samples if len(sample) == 2}
 
 
 async def _until_metric(http: httpx.AsyncClient, name: str, at_least: float, timeout: float = 20.0) -> None:

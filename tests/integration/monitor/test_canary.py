@@ -55,8 +55,9 @@ class MonitorFactory(Protocol):
 
 
 @pytest.fixture
-async def admin_key(settings: PlatformSettings, unique: str) -> str:
-    return await publish_api_key(settings, f"ops-{unique}", "admin")
+async def operator_key(settings: PlatformSettings, unique: str) -> str:
+    """A platform operator's key, which reads every tenant's figures and canaries."""
+    return await publish_api_key(settings, f"ops-{unique}", "operator")
 
 
 @pytest.fixture
@@ -68,7 +69,9 @@ async def lifecycle_topic(settings: PlatformSettings, unique: str) -> TopicSpec:
 
 
 @pytest.fixture
-def monitor(settings: PlatformSettings, tmp_path: Path, admin_key: str, lifecycle_topic: TopicSpec) -> MonitorFactory:
+def monitor(
+    settings: PlatformSettings, tmp_path: Path, operator_key: str, lifecycle_topic: TopicSpec
+) -> MonitorFactory:
     """Starts the monitor app (checking canaries every 0.3 s, detectors off) for the length of a block."""
     port = free_port()
     monitor_settings = Settings(
@@ -114,9 +117,10 @@ def thumbs(model: str, arm: Arm, n: int, score: int) -> FeedbackSubmittedV1:
     )
 
 
-def canary(model: str) -> ModelCanaryStartedV1:
+def canary(model: str, owner: str | None = None) -> ModelCanaryStartedV1:
     return ModelCanaryStartedV1(
         model_name=model,
+        owner_tenant=owner,
         base_model="tiny-llama",
         stable_adapter_version="s1",
         stable_adapter=STABLE_REF,
@@ -128,9 +132,11 @@ def canary(model: str) -> ModelCanaryStartedV1:
     )
 
 
-async def stored(http: httpx.AsyncClient, model: str, requests: int, feedback: int) -> bool:
+async def stored(http: httpx.AsyncClient, key: str, model: str, requests: int, feedback: int) -> bool:
     """Whether the monitor's store holds this many requests and feedback rows of `model`."""
-    response = await http.get("/v1/metrics/summary", params={"model": model, "window": "15m"})
+    response = await http.get(
+        "/v1/metrics/summary", params={"model": model, "window": "15m"}, headers={"authorization": f"Bearer {key}"}
+    )
     assert response.status_code == 200, response.text
     body = response.json()
     return bool(body["requests"] == requests and body["feedback"]["count"] == feedback)
@@ -139,6 +145,7 @@ async def stored(http: httpx.AsyncClient, model: str, requests: int, feedback: i
 async def store_traffic(
     broker: KafkaBroker,
     http: httpx.AsyncClient,
+    key: str,
     model: str,
     requests: list[InferenceCompletedV1],
     votes: list[FeedbackSubmittedV1],
@@ -148,7 +155,7 @@ async def store_traffic(
     at = [now - timedelta(seconds=40) + timedelta(seconds=30) * i / len(requests) for i in range(len(requests))]
     await publish_at(broker, INFERENCE_COMPLETED.name, list(zip(requests, at, strict=True)))
     await publish_at(broker, FEEDBACK.name, [(vote, now - timedelta(seconds=5)) for vote in votes])
-    await eventually_async(lambda: stored(http, model, len(requests), len(votes)), timeout=60)
+    await eventually_async(lambda: stored(http, key, model, len(requests), len(votes)), timeout=60)
 
 
 async def start_canary(broker: KafkaBroker, topic: TopicSpec, event: ModelCanaryStartedV1) -> None:
@@ -188,7 +195,7 @@ async def test_a_healthy_canary_is_promoted_once_even_across_a_restart(
     broker: KafkaBroker,
     settings: PlatformSettings,
     lifecycle_topic: TopicSpec,
-    admin_key: str,
+    operator_key: str,
     unique: str,
 ) -> None:
     model = f"bot-{unique}"
@@ -196,8 +203,8 @@ async def test_a_healthy_canary_is_promoted_once_even_across_a_restart(
     votes = [thumbs(model, arm, n, -1 if n % 5 == 0 else 1) for n in range(15) for arm in ARMS]
     with monitor() as url:
         async with httpx.AsyncClient(base_url=url) as http:
-            await store_traffic(broker, http, model, traffic, votes)
-            await start_canary(broker, lifecycle_topic, canary(model))
+            await store_traffic(broker, http, operator_key, model, traffic, votes)
+            await start_canary(broker, lifecycle_topic, canary(model, owner="acme"))
 
             events = await lifecycle_of(settings, lifecycle_topic, model, 2, timeout=30)
 
@@ -208,14 +215,16 @@ async def test_a_healthy_canary_is_promoted_once_even_across_a_restart(
                 "adapter_version": "c2",
                 "adapter": CANDIDATE_REF.model_dump(),
                 "eval_id": None,
+                "owner_tenant": "acme",
+                "shared": False,
                 "changed_by": "monitor",
             }
-            await eventually_async(lambda: _no_canaries(http, admin_key))
+            await eventually_async(lambda: _no_canaries(http, operator_key))
             assert await checks_counted(http, "pass") == 1
     with monitor() as url:  # restarted: its replay shows the canary decided, so nothing is published again
         async with httpx.AsyncClient(base_url=url) as http:
             await asyncio.sleep(5 * CHECK_SECONDS)
-            assert await canaries(http, admin_key) == []
+            assert await canaries(http, operator_key) == []
             assert await checks_counted(http, "pass") == 0
 
     events = await lifecycle_of(settings, lifecycle_topic, model, 3, timeout=10 * CHECK_SECONDS)
@@ -231,6 +240,7 @@ async def test_a_canary_whose_candidate_errors_is_rolled_back_after_two_checks(
     broker: KafkaBroker,
     settings: PlatformSettings,
     lifecycle_topic: TopicSpec,
+    operator_key: str,
     unique: str,
 ) -> None:
     model = f"bot-{unique}"
@@ -238,7 +248,7 @@ async def test_a_canary_whose_candidate_errors_is_rolled_back_after_two_checks(
     traffic += [request(model, "candidate", n, failed=n % 3 == 0) for n in range(60)]
     with monitor() as url:
         async with httpx.AsyncClient(base_url=url) as http:
-            await store_traffic(broker, http, model, traffic, [])
+            await store_traffic(broker, http, operator_key, model, traffic, [])
             await start_canary(broker, lifecycle_topic, canary(model))
 
             events = await lifecycle_of(settings, lifecycle_topic, model, 2, timeout=30)
@@ -251,6 +261,8 @@ async def test_a_canary_whose_candidate_errors_is_rolled_back_after_two_checks(
                 "adapter_version": "s1",
                 "adapter": STABLE_REF.model_dump(),
                 "reason": f"canary of c2 failed 2 consecutive checks against s1: check 1: {reason}; check 2: {reason}",
+                "owner_tenant": None,
+                "shared": False,
                 "changed_by": "monitor",
             }
             assert await checks_counted(http, "fail") == 2
@@ -265,7 +277,7 @@ async def test_too_little_traffic_holds_the_canary_and_publishes_nothing(
     broker: KafkaBroker,
     settings: PlatformSettings,
     lifecycle_topic: TopicSpec,
-    admin_key: str,
+    operator_key: str,
     unique: str,
 ) -> None:
     model = f"bot-{unique}"
@@ -274,15 +286,15 @@ async def test_too_little_traffic_holds_the_canary_and_publishes_nothing(
     started = canary(model)
     with monitor() as url:
         async with httpx.AsyncClient(base_url=url) as http:
-            await store_traffic(broker, http, model, traffic, votes)
+            await store_traffic(broker, http, operator_key, model, traffic, votes)
             await start_canary(broker, lifecycle_topic, started)
 
             async def checked_five_times() -> bool:
-                found = await canaries(http, admin_key)
+                found = await canaries(http, operator_key)
                 return bool(found and found[0]["checks"] >= 5)
 
             await eventually_async(checked_five_times, timeout=30)
-            [view] = await canaries(http, admin_key)
+            [view] = await canaries(http, operator_key)
             unauthenticated = await http.get("/v1/canaries")
 
     assert unauthenticated.status_code == 401

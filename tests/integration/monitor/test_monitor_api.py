@@ -27,8 +27,9 @@ from tests.support.topic_reader import eventually
 
 
 @pytest.fixture
-async def admin_key(settings: PlatformSettings, unique: str) -> str:
-    return await publish_api_key(settings, f"ops-{unique}", "admin")
+async def admin_key(settings: PlatformSettings) -> str:
+    """An admin key of the tenant the tests' requests are of, which reads that tenant's figures and rows."""
+    return await publish_api_key(settings, "acme", "admin")
 
 
 @pytest.fixture
@@ -82,7 +83,7 @@ def request(n: int, model: str, *, adapter: str, latency: float) -> InferenceCom
 
 
 async def test_the_summary_adds_up_the_model_traffic_and_feedback(
-    monitor_url: str, publisher: EventPublisher, unique: str
+    monitor_url: str, admin_key: str, publisher: EventPublisher, unique: str
 ) -> None:
     model = f"bot-{unique}"
     await publisher.publish_many(
@@ -105,7 +106,11 @@ async def test_the_summary_adds_up_the_model_traffic_and_feedback(
     )
 
     def summary() -> dict[str, object]:
-        response = httpx.get(f"{monitor_url}/v1/metrics/summary", params={"model": model, "window": "15m"})
+        response = httpx.get(
+            f"{monitor_url}/v1/metrics/summary",
+            params={"model": model, "window": "15m"},
+            headers={"authorization": f"Bearer {admin_key}"},
+        )
         assert response.status_code == 200, response.text
         body: dict[str, object] = response.json()
         return body
@@ -113,8 +118,9 @@ async def test_the_summary_adds_up_the_model_traffic_and_feedback(
     await eventually(lambda: summary()["requests"] == 20 and summary()["feedback"]["count"] == 4, timeout=30)  # type: ignore[index]
     body = summary()
 
-    assert {key: body[key] for key in ("model", "window", "requests", "errors", "error_rate")} == {
+    assert {key: body[key] for key in ("model", "tenant", "window", "requests", "errors", "error_rate")} == {
         "model": model,
+        "tenant": "acme",
         "window": "15m",
         "requests": 20,
         "errors": 4,
@@ -139,9 +145,11 @@ async def test_the_summary_adds_up_the_model_traffic_and_feedback(
     ],
 )
 def test_bad_summary_parameters_are_422_saying_what_is_wrong(
-    monitor_url: str, params: dict[str, str], code: str
+    monitor_url: str, admin_key: str, params: dict[str, str], code: str
 ) -> None:
-    response = httpx.get(f"{monitor_url}/v1/metrics/summary", params=params)
+    response = httpx.get(
+        f"{monitor_url}/v1/metrics/summary", params=params, headers={"authorization": f"Bearer {admin_key}"}
+    )
 
     assert response.status_code == 422
     assert response.json()["error"]["code"] == code

@@ -17,8 +17,8 @@ from tests.support.uvicorn_thread import serving
 
 @pytest.fixture
 async def running_registry(settings: PlatformSettings, tmp_path: Path, unique: str) -> AsyncIterator[tuple[str, str]]:
-    """A registry on a free port, and an API key (no admin role) of a tenant of this test's own."""
-    api_key = await publish_api_key(settings, f"cli-{unique}")
+    """A registry on a free port, and a prompts key (not an admin one) of a tenant of this test's own."""
+    api_key = await publish_api_key(settings, f"cli-{unique}", "prompts")
     port = free_port()
     registry_settings = Settings(
         **{**settings.model_dump(), "data_dir": tmp_path / "registry", "prompt_registry_port": port}

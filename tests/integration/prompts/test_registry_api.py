@@ -35,9 +35,9 @@ def version_body(**changes: Any) -> dict[str, Any]:
 async def keys(settings: PlatformSettings, unique: str) -> dict[str, str]:
     tenant = f"t-{unique}"
     return {
-        "writer": await publish_api_key(settings, tenant),
+        "writer": await publish_api_key(settings, tenant, "prompts"),
         "admin": await publish_api_key(settings, tenant, "admin"),
-        "other_tenant": await publish_api_key(settings, f"u-{unique}"),
+        "other_tenant": await publish_api_key(settings, f"u-{unique}", "prompts"),
     }
 
 

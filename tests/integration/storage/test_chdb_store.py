@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from llmops_common.settings import PlatformSettings
+from llmops_common.storage.chdb_connection import STREAMABLE_FORMATS
 from llmops_common.storage.chdb_store import ChdbTelemetryStore
 from llmops_common.storage.errors import StoreUnavailableError
 from llmops_common.storage.telemetry import open_telemetry_store
@@ -84,3 +85,34 @@ def test_a_closed_store_is_not_ready_and_refuses_statements(tmp_path: Path) -> N
     assert store.ping() is False
     with pytest.raises(StoreUnavailableError, match="is closed"):
         store.query("SELECT 1")
+    with pytest.raises(StoreUnavailableError, match="is closed"):
+        store.connect()
+
+
+@pytest.mark.parametrize("fmt", sorted(STREAMABLE_FORMATS))
+def test_a_streamed_query_joins_into_the_whole_output(tmp_path: Path, fmt: str) -> None:
+    store = ChdbTelemetryStore(tmp_path / "clickhouse")
+    connection = store.connect()
+    sql = "SELECT number, toString(number) AS text, [number] AS list FROM numbers({n:UInt32})"
+    try:
+        whole = connection.query_bytes(sql, fmt, {"n": "200000"})
+        blocks = list(connection.stream(sql, fmt, {"n": "200000"}))
+    finally:
+        connection.close()
+        store.close()
+
+    assert len(blocks) > 1
+    assert b"".join(blocks) == whole
+
+
+def test_a_connection_sees_the_stores_rows_and_outlives_it(tmp_path: Path) -> None:
+    store = ChdbTelemetryStore(tmp_path / "clickhouse")
+    store.command("CREATE TABLE seen (n UInt32) ENGINE = MergeTree ORDER BY n")
+    connection = store.connect()
+    try:
+        store.insert_rows("seen", [{"n": 7}])
+        store.close()
+        # The connection keeps the folder open, and the session's settings (UTC), until it is closed.
+        assert connection.query_bytes("SELECT n, timezone() FROM seen", "TSV") == b"7\tUTC\n"
+    finally:
+        connection.close()

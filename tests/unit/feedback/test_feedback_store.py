@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from services.feedback_collector.store import FeedbackStore, KnownRequest, StoredFeedback
+from services.feedback_collector.store import FeedbackStore, KnownRequest, StoredFeedback, StoredIntent
 
 
 class Clock:
@@ -68,3 +68,16 @@ def test_requests_and_feedback_survive_a_restart(tmp_path: Path) -> None:
     assert reopened.request("r1") == request("r1", tenant="globex")
     assert reopened.feedback("globex", "fb-1") == StoredFeedback("abc", '{"x": 1}')
     assert reopened.feedback("acme", "fb-1") is None  # feedback ids are per tenant
+
+
+def test_an_intent_survives_a_restart_until_its_feedback_is_remembered(tmp_path: Path) -> None:
+    store = FeedbackStore(tmp_path / "f.sqlite", ttl_seconds=60, max_requests=10, clock=Clock())
+    intent = StoredIntent("sha", '{"event": 1}', None)
+    store.record_intent("acme", "fb-1", intent)
+    store.close()
+
+    reopened = FeedbackStore(tmp_path / "f.sqlite", ttl_seconds=60, max_requests=10, clock=Clock())
+    assert reopened.intent("acme", "fb-1") == intent
+    assert reopened.intent("other", "fb-1") is None
+    reopened.remember_feedback("acme", "fb-1", StoredFeedback("sha", "{}"))
+    assert reopened.intent("acme", "fb-1") is None

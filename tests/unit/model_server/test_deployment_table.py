@@ -1,9 +1,11 @@
-"""The deployment table routes by model and splits a canary by a sticky hash."""
+"""The deployment table routes by model, splits a canary by a sticky hash, and shows a tenant's model to
+that tenant alone."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from llmops_common.auth.keyring import Principal
 from llmops_common.engines.base import AdapterSpec
 from services.model_server.deployments import BASE, Deployment, DeploymentTable, ServedVersion, canary_bucket
 
@@ -33,3 +35,21 @@ def test_canary_split_is_sticky_and_near_its_percent() -> None:
 def test_buckets_differ_between_models() -> None:
     assert 0 <= canary_bucket("a", "user") < 100
     assert [canary_bucket("a", f"u{i}") for i in range(20)] != [canary_bucket("b", f"u{i}") for i in range(20)]
+
+
+def key(tenant: str, *roles: str, models: tuple[str, ...] = ()) -> Principal:
+    return Principal("k", tenant, frozenset(roles), frozenset(models))
+
+
+def test_an_owned_model_exists_only_for_its_tenant_unless_shared() -> None:
+    table = (
+        DeploymentTable("tiny")
+        .with_deployment(Deployment("public", STABLE))
+        .with_deployment(Deployment("acme-bot", STABLE, owner_tenant="acme"))
+        .with_deployment(Deployment("acme-faq", STABLE, owner_tenant="acme", shared=True))
+    )
+    assert table.names_for(key("acme")) == ["tiny", "acme-bot", "acme-faq", "public"]
+    assert table.names_for(key("globex")) == ["tiny", "acme-faq", "public"]
+    assert table.names_for(key("ops", "operator")) == table.names()
+    assert not table.serves("acme-bot", key("globex", "admin"))  # a tenant's admin is not every tenant's
+    assert table.names_for(key("acme", models=("acme-bot", "nope"))) == ["acme-bot"]

@@ -21,7 +21,8 @@ def load_or_issue_dev_key(data_dir: Path) -> tuple[str, ApiKeyIssuedV1, bool]:
     """The saved development key, or a new one saved now; True when it is new.
 
     The event is saved with the token because the local broker keeps nothing across restarts:
-    `llmops up` publishes it again at every start, and the same key keeps working.
+    `llmops up` publishes it again at every start, and the same key keeps working. It publishes it only
+    to the broker it started itself, unless asked (`local_platform.run_platform`).
     """
     path = dev_key_path(data_dir)
     if path.exists():

@@ -10,9 +10,18 @@ from fastapi import Depends, Request
 from .keyring import KeyRing, Principal
 from .scopes import ADMIN, DATA, INFERENCE, OPERATOR, PROMPTS
 
+GUARD_PRINCIPAL = "principal"
+"""Where `service.body_guard.BodyGuard` leaves the principal it authenticated in the request's state."""
+
 
 def authenticated(request: Request) -> Principal:
-    """The caller's principal, from its bearer token and the service's key ring (`deps.keyring`)."""
+    """The caller's principal, from its bearer token and the service's key ring (`deps.keyring`).
+
+    Behind the body guard the key was already checked from the request's head; that principal is reused.
+    """
+    guarded: Principal | None = getattr(request.state, GUARD_PRINCIPAL, None)
+    if guarded is not None:
+        return guarded
     keyring: KeyRing = request.state.deps.keyring
     return keyring.authenticate(request.headers.get("authorization"))
 

@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from ..auth.api_keys import issue_key
+from ..auth.scopes import DEFAULT_ROLES, ROLES, unknown_roles
 from ..events import ApiKeyRevokedV1
 from ..kafka.one_shot import publish_once
 from ..settings import PlatformSettings
@@ -18,16 +19,22 @@ from ..settings import PlatformSettings
 keys_app = typer.Typer(
     help="Create and revoke API keys; running services take them up without a restart.", no_args_is_help=True
 )
+ROLE_HELP = (
+    "A role, repeatable: inference (call models, send feedback; the default, for an app's key), "
+    "data (ingest, seal, erase), prompts (write and read prompts), admin (all of its tenant: protected "
+    "labels, ops SQL, alerts) or operator (the platform's: every tenant)."
+)
 
 
 @keys_app.command()
 def create(
     tenant: Annotated[str, typer.Option(help="The tenant the key belongs to.")],
-    role: Annotated[
-        list[str], typer.Option("--role", "--roles", help="A role, e.g. admin (may move protected prompt labels).")
-    ] = [],  # noqa: B006
+    role: Annotated[list[str], typer.Option("--role", "--roles", help=ROLE_HELP)] = [],  # noqa: B006
     model: Annotated[
-        list[str], typer.Option("--model", "--models", help="A deployed model the key may call; none means all.")
+        list[str],
+        typer.Option(
+            "--model", "--models", help="A deployed model the key may call (and send feedback on); none means all."
+        ),
     ] = [],  # noqa: B006
     rpm: Annotated[int | None, typer.Option(help="Requests per minute.", min=1)] = None,
     tpm: Annotated[int | None, typer.Option(help="Tokens per minute.", min=1)] = None,
@@ -36,9 +43,14 @@ def create(
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON object for scripts.")] = False,
 ) -> None:
     """Creates a key and prints it once: only its salted hash is stored."""
+    if unknown := unknown_roles(role):
+        raise typer.BadParameter(
+            f"unknown role {', '.join(unknown)}; the roles are {', '.join(ROLES)}", param_hint="--role"
+        )
     token, event = issue_key(
         tenant,
-        roles=role,
+        # Stored explicitly, so the event says what the key may do without knowing the default.
+        roles=role or list(DEFAULT_ROLES),
         models=model,
         rpm=rpm,
         tpm=tpm,

@@ -7,6 +7,7 @@ import logging
 import typer
 
 from .data import data_app
+from .dlq import dlq_app
 from .evals import eval_app
 from .ingest import ingest
 from .keys import keys_app
@@ -39,6 +40,7 @@ app.add_typer(model_app, name="model")
 app.add_typer(data_app, name="data")
 app.add_typer(train_app, name="train")
 app.add_typer(eval_app, name="eval")
+app.add_typer(dlq_app, name="dlq")
 
 if __name__ == "__main__":
     app()

@@ -24,13 +24,18 @@ def report(
     since: Annotated[str, typer.Option(help="How far back: 30m, 24h, 7d.")] = "24h",
     out: Annotated[Path | None, typer.Option(help="The PNG to write; by default report-<model>.png.")] = None,
     url: Annotated[str | None, typer.Option("--url", help="The monitor's base URL; by default the platform's.")] = None,
+    tenant: Annotated[
+        str | None,
+        typer.Option(help="One tenant's figures (an operator's key); a tenant admin's key reads its own tenant's."),
+    ] = None,
 ) -> None:
     """Writes a PNG dashboard (traffic, latency, cost, drift, feedback) and prints a summary table."""
     base = url or PlatformSettings().url_of("monitor")
+    params = {"model": model, "since": since} | ({"tenant": tenant} if tenant else {})
     try:
         response = httpx.get(
             f"{base}/v1/report",
-            params={"model": model, "since": since},
+            params=params,
             headers={"authorization": f"Bearer {api_key}"},
             timeout=60,
         )

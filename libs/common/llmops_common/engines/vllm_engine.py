@@ -79,16 +79,20 @@ class VllmEngine:
         from vllm.platforms import current_platform
         from vllm.v1.engine.async_llm import AsyncLLM
 
+        # vLLM types some of these as literals of the values it accepts; vLLM checks them when it starts.
+        engine_arguments: dict[str, Any] = {
+            "dtype": options.dtype,
+            "max_lora_rank": options.max_lora_rank,
+            "max_model_len": options.max_model_len,
+        }
         args = AsyncEngineArgs(
             model=base_model,
-            dtype=options.dtype,
             enable_lora=True,
             max_loras=options.max_loras,
-            max_lora_rank=options.max_lora_rank,
             max_num_seqs=options.max_num_seqs,
-            max_model_len=options.max_model_len,
             distributed_executor_backend="uni",
             disable_log_stats=True,
+            **engine_arguments,
         )
         with engine_threads_bound(enabled=current_platform.is_cpu()):
             engine = await asyncio.to_thread(AsyncLLM.from_engine_args, args)

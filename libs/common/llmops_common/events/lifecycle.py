@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import AwareDatetime, Field
 
-from .base import ArtifactRef, Event
+from .base import ArtifactRef, Event, TenantId
 
 
 class _ModelEvent(Event):
@@ -17,7 +17,16 @@ class _ModelEvent(Event):
         return self.model_name
 
 
-class ModelPromotedV1(_ModelEvent):
+class _ServingModelEvent(_ModelEvent):
+    owner_tenant: TenantId | None = Field(
+        default=None,
+        description="The tenant whose data trained the adapter: to every other tenant the model does not exist "
+        "(404, absent from /v1/models) unless `shared`. None: a model of every tenant, as before owners existed.",
+    )
+    shared: bool = Field(default=False, description="Served to every tenant although it has an owner.")
+
+
+class ModelPromotedV1(_ServingModelEvent):
     """A deployed model now serves this adapter version (or the bare base model) to all traffic."""
 
     event_type = "llmops.model.promoted.v1"
@@ -28,7 +37,7 @@ class ModelPromotedV1(_ModelEvent):
     eval_id: str | None = None
 
 
-class ModelCanaryStartedV1(_ModelEvent):
+class ModelCanaryStartedV1(_ServingModelEvent):
     """A share of a deployed model's traffic goes to a candidate adapter version."""
 
     event_type = "llmops.model.canary.started.v1"
@@ -43,7 +52,7 @@ class ModelCanaryStartedV1(_ModelEvent):
     candidate_percent: float = Field(gt=0, lt=100)
 
 
-class ModelRolledBackV1(_ModelEvent):
+class ModelRolledBackV1(_ServingModelEvent):
     """A deployed model went back to an earlier adapter version."""
 
     event_type = "llmops.model.rolled_back.v1"

@@ -10,10 +10,11 @@ from prometheus_client import CollectorRegistry
 
 from ..settings import PlatformSettings
 from .broker import build_broker
-from .consumer import EventConsumer, RetryPolicy
+from .consumer import EventConsumer
 from .idempotency import IdempotencyStore
 from .metrics import BusMetrics
 from .publisher import EventPublisher
+from .retry_policy import RetryPolicy
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,12 @@ class Bus:
             broker,
             idempotency=idempotency,
             metrics=BusMetrics.create(registry),
-            retry=RetryPolicy(settings.handler_max_attempts, settings.handler_backoff_seconds),
+            retry=RetryPolicy(
+                max_attempts=settings.handler_max_attempts,
+                backoff_seconds=settings.handler_backoff_seconds,
+                transient_max_seconds=settings.handler_retry_max_seconds,
+                max_backoff_seconds=settings.handler_backoff_max_seconds,
+            ),
             batch_size=settings.consumer_batch_size,
             session_timeout_ms=settings.kafka_session_timeout_ms,
             heartbeat_interval_ms=settings.kafka_heartbeat_interval_ms,

@@ -2,10 +2,12 @@
 
 - Offsets are committed only after a whole batch is handled (FastStream's Kafka default commits
   first, on receipt; we use `NACK_ON_ERROR`, which commits on success and seeks back on error).
-- A failing handler is retried with exponential backoff, a bounded number of times, then its event
-  goes to the group's dead-letter topic; a `PermanentError` goes there at once, as does a message
-  that is not a valid CloudEvent of an accepted type. Either way the partition keeps flowing.
-- An event id the group has handled before is skipped (see `IdempotencyStore`).
+- A failing handler is retried with exponential backoff and jitter (see `RetryPolicy`: a transient
+  failure for up to a configured time, any other a few times), then its event goes to the group's
+  dead-letter topic; a `PermanentError` goes there at once, as does a message that is not a valid
+  CloudEvent of an accepted type. Either way the partition keeps flowing.
+- An event id the group has handled before is skipped (see `IdempotencyStore`). A dead-lettered event
+  is not marked handled, so that `llmops dlq replay` puts it through the handler again.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 
-from ..errors import InvalidEventError, PermanentError
+from ..errors import InvalidEventError
 from ..events import Event
 from ..topics import TopicSpec
 from ..tracing import TraceContext, current_event_id, current_trace
@@ -32,6 +34,7 @@ from .handled_ids import HandledIds
 from .idempotency import IdempotencyStore
 from .metrics import BusMetrics, TopicMetrics
 from .raw_parsing import decoded_headers, parse_tolerating_bad_headers, skip_decoding
+from .retry_policy import RetryPolicy
 
 E = TypeVar("E", bound=Event)
 log = logging.getLogger(__name__)
@@ -54,18 +57,6 @@ class EventContext:
 Handler = Callable[[E, EventContext], Awaitable[None]]
 InvalidEventHandler = Callable[[ConsumerRecord[bytes, bytes], InvalidEventError], Awaitable[None]]
 """Sees a record that failed to decode or validate, before it is dead-lettered (a responder's error reply)."""
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """How often, and how patiently, a failing handler is tried again."""
-
-    max_attempts: int = 3
-    backoff_seconds: float = 0.2
-
-    def delay(self, attempt: int) -> float:
-        """Seconds to wait after failed attempt number `attempt` (1-based)."""
-        return float(self.backoff_seconds * 2 ** (attempt - 1))
 
 
 BATCH_MAX_WAIT_MS = 100
@@ -110,7 +101,7 @@ class EventConsumer:
         *,
         idempotency: IdempotencyStore,
         metrics: BusMetrics,
-        retry: RetryPolicy = RetryPolicy(),
+        retry: RetryPolicy | None = None,
         batch_size: int = 5000,
         session_timeout_ms: int = 10_000,
         heartbeat_interval_ms: int = 3_000,
@@ -119,7 +110,7 @@ class EventConsumer:
         self._broker = broker
         self._idempotency = idempotency
         self._metrics = metrics
-        self._retry = retry
+        self._retry = retry or RetryPolicy()
         self._batch_size = batch_size
         self._session_timeout_ms = session_timeout_ms
         self._heartbeat_interval_ms = heartbeat_interval_ms
@@ -242,7 +233,8 @@ class EventConsumer:
         try:
             await sub.handler(event, context)
         except Exception as error:
-            await self._retry_or_dead_letter(sub, event, context, record, error)
+            if not await self._retry_or_dead_letter(sub, event, context, record, error):
+                return  # dead-lettered: not handled, so a replay of the dead letter is not skipped
         else:
             sub.metrics.handler_seconds.observe(time.perf_counter() - started)
             tally.handled += 1
@@ -257,14 +249,18 @@ class EventConsumer:
         context: EventContext,
         record: ConsumerRecord[bytes, bytes],
         error: Exception,
-    ) -> None:
-        """After a failed first attempt: tries the handler again with backoff, or dead-letters the event."""
-        for attempt in range(2, self._retry.max_attempts + 1):
-            if isinstance(error, PermanentError):
+    ) -> bool:
+        """After a failed first attempt: tries the handler again with backoff; True once it succeeds,
+        False when the event was dead-lettered instead."""
+        first_failure, attempt = time.monotonic(), 1
+        while True:
+            delay = self._retry.delay(attempt)
+            if not self._retry.should_retry(error, attempt, time.monotonic() - first_failure, delay):
                 break
-            log.warning("handler failed, retrying", extra={"attempt": attempt - 1, "error": repr(error)})
+            log.warning("handler failed, retrying", extra={"attempt": attempt, "error": repr(error)})
             sub.metrics.retried.inc()
-            await asyncio.sleep(self._retry.delay(attempt - 1))
+            await asyncio.sleep(delay)
+            attempt += 1
             started = time.perf_counter()
             try:
                 await sub.handler(event, context)
@@ -273,8 +269,9 @@ class EventConsumer:
             else:
                 sub.metrics.handler_seconds.observe(time.perf_counter() - started)
                 sub.metrics.handled.inc()
-                return
+                return True
         await self._dead_letter(sub, record, error)
+        return False
 
     async def _dead_letter(
         self, sub: _Subscription, record: ConsumerRecord[bytes, bytes], error: BaseException

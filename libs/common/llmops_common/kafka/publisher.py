@@ -20,10 +20,18 @@ class EventPublisher:
         self.source = source
 
     async def publish(
-        self, event: Event, *, topic: str | None = None, extensions: dict[str, str] | None = None
+        self,
+        event: Event,
+        *,
+        topic: str | None = None,
+        extensions: dict[str, str] | None = None,
+        envelope: Envelope | None = None,
     ) -> Envelope:
-        """Publishes one event and waits until the brokers have it."""
-        envelope = new_envelope(event, self.source, **(extensions or {}))
+        """Publishes one event and waits until the brokers have it.
+
+        A given `envelope` (its id and time) makes a publish that is repeated after a crash the same
+        event, which consumers then take once."""
+        envelope = envelope or new_envelope(event, self.source, **(extensions or {}))
         await self._broker.publish(
             event.model_dump_json().encode(),
             topic=topic or topic_for_event(event.event_type).name,
@@ -33,9 +41,13 @@ class EventPublisher:
         )
         return envelope
 
-    async def publish_many(self, events: Sequence[Event], *, topic: str | None = None) -> list[Envelope]:
-        """Publishes many events at once, pipelined, and waits until the brokers have all of them."""
-        envelopes = [new_envelope(event, self.source) for event in events]
+    async def publish_many(
+        self, events: Sequence[Event], *, topic: str | None = None, envelopes: Sequence[Envelope] | None = None
+    ) -> list[Envelope]:
+        """Publishes many events at once, pipelined, and waits until the brokers have all of them.
+
+        `envelopes`, one per event, are for events published before: sent again, they keep their ids."""
+        envelopes = list(envelopes) if envelopes is not None else [new_envelope(event, self.source) for event in events]
         futures = [
             await self._broker.publish(
                 event.model_dump_json().encode(),

@@ -12,6 +12,7 @@ from fastapi import APIRouter, FastAPI
 
 from .. import __version__
 from ..settings import ServiceSettings
+from .body_guard import BodyGuard, GuardedBodies
 from .health import router as health_router
 from .http_errors import install_error_handlers
 from .middleware import HttpMetrics, TraceAndMeasure
@@ -23,11 +24,16 @@ DepsFactory = Callable[[ServiceRuntime], AbstractAsyncContextManager[Any]]
 
 
 def create_service_app(
-    settings: ServiceSettings, open_deps: DepsFactory, *, routers: Sequence[APIRouter] = ()
+    settings: ServiceSettings,
+    open_deps: DepsFactory,
+    *,
+    routers: Sequence[APIRouter] = (),
+    guarded_bodies: GuardedBodies | None = None,
 ) -> FastAPI:
     """The service's HTTP app; at start it opens the deps, then starts consuming, and undoes both at stop.
 
-    Routes reach the deps as `request.state.deps`.
+    Routes reach the deps as `request.state.deps`. With `guarded_bodies`, requests under its prefix are
+    authenticated against `deps.keyring` before their bodies are read, and their bodies are capped.
     """
 
     @contextlib.asynccontextmanager
@@ -45,6 +51,9 @@ def create_service_app(
 
     app = FastAPI(title=f"llmops {settings.service_name}", version=__version__, lifespan=lifespan)
     install_error_handlers(app)
+    if guarded_bodies is not None:
+        # Added first, so it runs inside TraceAndMeasure: its refusals are traced and counted too.
+        app.add_middleware(BodyGuard, policy=guarded_bodies)
     app.add_middleware(TraceAndMeasure)
     app.include_router(health_router)
     for router in routers:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from .runtime import ServiceRuntime
@@ -36,7 +36,7 @@ async def readyz(request: Request) -> JSONResponse:
     return JSONResponse(body, status_code=200 if ready else 503)
 
 
-@router.get("/metrics")
+@router.get("/metrics", response_class=PlainTextResponse)  # documents the text format it answers in
 async def metrics(request: Request) -> Response:
     """The service's metrics in the Prometheus text format."""
     return Response(generate_latest(_runtime(request).registry), media_type=CONTENT_TYPE_LATEST)

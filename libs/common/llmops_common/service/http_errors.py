@@ -15,14 +15,19 @@ def error_response(status: int, code: str, message: str, detail: object | None =
     return JSONResponse({"error": {"code": code, "message": message, "detail": detail}}, status_code=status)
 
 
-async def _platform_error(_: Request, error: Exception) -> JSONResponse:
-    assert isinstance(error, LlmopsError)  # noqa: S101 - registered for this class only
+def platform_error_response(error: LlmopsError) -> JSONResponse:
+    """A platform error in the one JSON shape, with the headers its status calls for."""
     response = error_response(error.status_code, error.code, error.message, error.detail)
     if error.status_code == 401:
         response.headers["WWW-Authenticate"] = "Bearer"  # RFC 6750: say which scheme to use
     if isinstance(error, TooManyRequestsError):
         response.headers["Retry-After"] = str(error.retry_after_seconds)
     return response
+
+
+async def _platform_error(_: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, LlmopsError)  # noqa: S101 - registered for this class only
+    return platform_error_response(error)
 
 
 async def _validation_error(_: Request, error: Exception) -> JSONResponse:

@@ -7,12 +7,10 @@ import os
 import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
-from chdb import session
-
+from .chdb_connection import ChdbConnection, text_parameters
 from .clickhouse_text import (
-    SESSION_SETTINGS,
     checked_table_name,
     json_each_row,
     json_insert_settings,
@@ -47,24 +45,13 @@ _IN_PROCESS_INSERT_SETTINGS = {"input_format_parallel_parsing": 0}
 caller's own (the telemetry sink's event loop), and one thread parsed a 10,000-row block 7% cheaper."""
 
 
-class _QueryResult(Protocol):
-    def bytes(self) -> bytes: ...
-
-
-class _Session(Protocol):
-    """The part of chdb's untyped `Session` this store uses."""
-
-    def query(self, sql: str, fmt: str, *, params: dict[str, str] | None) -> _QueryResult: ...
-
-    def close(self) -> None: ...
-
-
 class ChdbTelemetryStore:
     """ClickHouse embedded through chdb, persisted under `path`.
 
     Only one process may open a folder: chdb locks it, and a second process gets `StoreUnavailableError`.
     chdb also runs a single embedded server per process, so a process holds one folder at a time and must
-    close it before opening another. Calls are serialised, as one chdb connection is not thread-safe.
+    close it before opening another. The store's own calls are serialised, as one chdb connection is not
+    meant for concurrent use; a long read takes a connection of its own (`connect`) and so never delays them.
     """
 
     def __init__(self, path: Path) -> None:
@@ -72,32 +59,25 @@ class ChdbTelemetryStore:
         self.path = path
         self._lock = threading.Lock()
         try:
-            self._session: _Session | None = session.Session(str(path))  # type: ignore[no-untyped-call]
+            self._connection: ChdbConnection | None = ChdbConnection(path)
         except RuntimeError as error:
             holder = _other_holder(path)
             reason = f"another process ({holder}) holds it" if holder else str(error)
             raise StoreUnavailableError(f"chdb cannot open {path}: {reason}") from error
-        for name, value in SESSION_SETTINGS.items():
-            self.command(f"SET {name} = {parameter_text(value, nested=True)}")
 
-    def _run(
-        self,
-        sql: str,
-        parameters: Mapping[str, object] | None,
-        fmt: str = "JSONEachRow",
-        *,
-        text_parameters: Mapping[str, str] | None = None,
-    ) -> bytes:
-        params = {name: parameter_text(value) for name, value in (parameters or {}).items()}
-        params.update(text_parameters or {})
+    def _run(self, sql: str, parameters: Mapping[str, object] | None) -> bytes:
         with self._lock:
-            if self._session is None:
+            if self._connection is None:
                 raise StoreUnavailableError(f"the chdb store at {self.path} is closed")
-            try:
-                result = self._session.query(sql, fmt, params=params or None)
-            except RuntimeError as error:  # chdb's ChdbError is a RuntimeError
-                raise TelemetryQueryError(str(error), detail={"sql": sql[:1000]}) from error
-        return result.bytes()
+            return self._connection.query_bytes(sql, "JSONEachRow", text_parameters(parameters))
+
+    def connect(self) -> ChdbConnection:
+        """A connection of its own on the store's folder, for the caller to close: its queries (ops SQL)
+        neither wait for the store's calls nor hold them up."""
+        with self._lock:
+            if self._connection is None:
+                raise StoreUnavailableError(f"the chdb store at {self.path} is closed")
+            return ChdbConnection(self.path)
 
     def command(self, sql: str, parameters: Mapping[str, object] | None = None) -> None:
         """Runs one statement that returns no rows."""
@@ -127,14 +107,6 @@ class ChdbTelemetryStore:
             f"INSERT INTO {checked_table_name(table)} SETTINGS {settings} FORMAT JSONEachRow\n{body.decode()}", None
         )
 
-    def query_bytes(self, sql: str, fmt: str, text_parameters: Mapping[str, str] | None = None) -> bytes:
-        """Runs one query and returns its output in ClickHouse format `fmt` (Native, TabSeparated, ...).
-
-        `text_parameters` are `{name:Type}` values already in the text form a server's HTTP
-        interface receives (`param_name=...`), passed on as they are. A FORMAT clause wins over `fmt`.
-        """
-        return self._run(sql, None, fmt, text_parameters=text_parameters)
-
     def ping(self) -> bool:
         """Whether the embedded server answers `SELECT 1`."""
         try:
@@ -145,6 +117,6 @@ class ChdbTelemetryStore:
     def close(self) -> None:
         """Closes the session, which releases the folder once no other session of this process uses it."""
         with self._lock:
-            if self._session is not None:
-                self._session.close()
-                self._session = None
+            if self._connection is not None:
+                self._connection.close()
+                self._connection = None

@@ -1,5 +1,6 @@
 """`GET /v1/alerts`, `GET /v1/report` and `llmops report` against the monitor serving on the real broker and
-chDB: alert events published on `llmops.alerts` come back from the API, scoped to the caller's tenant."""
+chDB: alert events published on `llmops.alerts` come back from the API, scoped to the caller's tenant (an
+operator's key sees every tenant's)."""
 
 from __future__ import annotations
 
@@ -28,8 +29,9 @@ from tests.support.uvicorn_thread import serving
 @pytest.fixture
 async def keys(settings: PlatformSettings, unique: str) -> dict[str, str]:
     return {
-        "admin": await publish_api_key(settings, f"ops-{unique}", "admin"),
-        "acme": await publish_api_key(settings, f"acme-{unique}"),
+        "operator": await publish_api_key(settings, f"ops-{unique}", "operator"),
+        "acme": await publish_api_key(settings, f"acme-{unique}", "admin"),
+        "acme_app": await publish_api_key(settings, f"acme-{unique}"),
     }
 
 
@@ -99,11 +101,11 @@ async def test_alerts_and_the_report_come_back_scoped_to_the_caller(
         assert response.status_code == 200, response.text
         return list(response.json()["alerts"])
 
-    await eventually(lambda: len(alerts(keys["admin"], state="all")) == 3, timeout=30)
+    await eventually(lambda: len(alerts(keys["operator"], state="all")) == 3, timeout=30)
 
-    open_for_admin = alerts(keys["admin"])
-    assert [a["alert_id"] for a in open_for_admin] == [other.alert_id, budget.alert_id]
-    assert open_for_admin[1] | {"current_start": None, "current_end": None, "first_fired_at": None} == {
+    open_for_operator = alerts(keys["operator"])
+    assert [a["alert_id"] for a in open_for_operator] == [other.alert_id, budget.alert_id]
+    assert open_for_operator[1] | {"current_start": None, "current_end": None, "first_fired_at": None} == {
         "alert_id": budget.alert_id,
         "state": "fired",
         "detector": "cost",
@@ -119,23 +121,25 @@ async def test_alerts_and_the_report_come_back_scoped_to_the_caller(
         "current_start": None,
         "current_end": None,
         "first_fired_at": None,
-        "fired_at": open_for_admin[1]["fired_at"],
+        "fired_at": open_for_operator[1]["fired_at"],
         "resolved_at": None,
-        "updated_at": open_for_admin[1]["fired_at"],
+        "updated_at": open_for_operator[1]["fired_at"],
     }
-    assert [a["alert_id"] for a in alerts(keys["admin"], state="resolved")] == [drift.alert_id]
+    assert [a["alert_id"] for a in alerts(keys["operator"], state="resolved")] == [drift.alert_id]
     assert [a["alert_id"] for a in alerts(keys["acme"], state="all")] == [budget.alert_id]
     async with httpx.AsyncClient(base_url=monitor_url) as client:
-        admin = {"authorization": f"Bearer {keys['admin']}"}
-        bad = await client.get("/v1/alerts", params={"since": "forever"}, headers=admin)
+        operator = {"authorization": f"Bearer {keys['operator']}"}
+        bad = await client.get("/v1/alerts", params={"since": "forever"}, headers=operator)
         assert (bad.status_code, bad.json()["error"]["code"]) == (422, "invalid_window")
         assert (await client.get("/v1/alerts")).status_code == 401
+        app_key = {"authorization": f"Bearer {keys['acme_app']}"}
+        assert (await client.get("/v1/alerts", headers=app_key)).status_code == 403
 
     def report() -> dict[str, object]:
         response = httpx.get(
             f"{monitor_url}/v1/report",
             params={"model": model, "since": "1h"},
-            headers={"authorization": f"Bearer {keys['admin']}"},
+            headers={"authorization": f"Bearer {keys['operator']}"},
         )
         assert response.status_code == 200, response.text
         body: dict[str, object] = response.json()
@@ -149,8 +153,8 @@ async def test_alerts_and_the_report_come_back_scoped_to_the_caller(
     png = tmp_path / "report.png"
     result = CliRunner().invoke(
         cli,
-        ["report", "--model", model, "--since", "1h", "--out", str(png), "--url", monitor_url],
-        env={"LLMOPS_API_KEY": keys["admin"]},
+        ["report", "--model", model, "--since", "1h", "--out", str(png), "--url", monitor_url, "--tenant", acme],
+        env={"LLMOPS_API_KEY": keys["operator"]},
     )
     assert result.exit_code == 0, result.output
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
