@@ -6,10 +6,16 @@ VENV := .venv
 BIN := $(VENV)/bin
 PLATFORM_EXTRAS := telemetry,vectors,s3,local,ingest,rag,serve,monitor,train,evaluate
 
-.PHONY: up test test-slow bench schemas lint install clean
+.PHONY: up demo test test-slow bench schemas lint install clean
 
 up: $(VENV)/.installed-platform
 	$(BIN)/llmops up
+
+# The whole life cycle on a platform of its own (free ports, a fresh folder under .llmops/demo), told as a
+# story, ending with the evaluation report's PNG. It serves what `make up` serves: the first run builds the
+# default tiny model (a few minutes, once), as `make up` would.
+demo: $(VENV)/.installed-platform
+	$(BIN)/llmops demo
 
 test: $(VENV)/.installed-dev $(VENV)/.installed-vllm
 	$(BIN)/python -m pytest -m "not slow" tests/unit tests/integration tests/security tests/e2e

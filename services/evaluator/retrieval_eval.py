@@ -4,7 +4,8 @@ A model's eval policy may name a `retrieval_set`: a sealed dataset of the model'
 labelled queries. A row's `prompt` is the query and its metadata's `relevant_doc_ids` the documents that
 answer it: a JSON list as text (`'["keys", "rotation"]'`) or comma-separated text (`keys, rotation`),
 since record metadata holds scalars only; a list is taken too. `collection` in the metadata is optional
-(`docs`). Rows without a query or without relevant documents are left out, and a note says how many.
+(`default`, the collection a document goes into when it names none). Rows without a query or without
+relevant documents are left out, and a note says how many.
 
 Each query is asked of the retriever within the evaluated model's tenant, for `retrieval_top_k` chunks,
 the way a RAG request (`rag.top_k`) asks for its context. A document's rank is its place among the
@@ -28,6 +29,7 @@ from dataclasses import dataclass, field
 
 from llmops_common.errors import RequestTimeoutError
 from llmops_common.events import EvalCompletedV1, RetrievalAnsweredV1, RetrievalRequestedV1
+from llmops_common.events.base import DEFAULT_COLLECTION
 from llmops_common.events.retrieval import RetrievedChunk
 from llmops_common.events.training import MetricDelta
 
@@ -39,7 +41,6 @@ when the retriever is late."""
 
 RELEVANT_KEY = "relevant_doc_ids"
 COLLECTION_KEY = "collection"
-DEFAULT_COLLECTION = "docs"
 CONCURRENT_QUERIES = 8
 """Queries in flight at once: the retriever answers one at a time, but each answer also waits on two
 Kafka hops, which overlap."""

@@ -11,14 +11,18 @@ from fastapi import FastAPI
 
 from llmops_common.auth.keyring import KeyRing
 from llmops_common.auth.replica import running_key_ring
+from llmops_common.events import CollectionsListedV1
+from llmops_common.kafka.request_reply import Requester
 from llmops_common.service.app import create_service_app
 from llmops_common.service.background import running_in_background
 from llmops_common.service.body_guard import GuardedBodies
 from llmops_common.service.runtime import ServiceRuntime
 from llmops_common.storage.artifacts import open_artifact_store
+from llmops_common.topics import RETRIEVAL_REPLIES
 
-from . import datasets_api, erasures_api
+from . import collections_api, datasets_api, erasures_api
 from .api import router
+from .collection_catalog import AskRetriever, CollectionCatalog, retriever_asker
 from .erasure import Eraser
 from .handlers import subscribe
 from .pipeline.config import PipelineSettings
@@ -42,6 +46,9 @@ class Deps:
     ingestion: Ingestion
     sealer: DatasetSealer
     eraser: Eraser
+    collections: CollectionCatalog
+    ingest_slots: asyncio.Semaphore
+    """One per `POST /v1/ingest` in progress (`settings.ingest_max_concurrent_requests`)."""
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -61,16 +68,31 @@ def create_app(settings: Settings) -> FastAPI:
                 ingestion = Ingestion(pipeline, store, runtime.bus.publisher)
                 sealer = DatasetSealer(store, artifacts, runtime.bus.publisher, tokens)
                 eraser = Eraser(store, pipeline, runtime.bus.publisher, sealer.lock)
+                asker = _retriever_asker(runtime, settings)
+                collections = CollectionCatalog(store, pipeline, runtime.bus.publisher, asker)
                 subscribe(runtime.bus.consumer, ingestion)
                 async with _seal_policy_running(settings, store, sealer), _flushing(dedup_state):
-                    yield Deps(runtime, settings, keyring, ingestion, sealer, eraser)
+                    slots = asyncio.Semaphore(settings.ingest_max_concurrent_requests)
+                    yield Deps(runtime, settings, keyring, ingestion, sealer, eraser, collections, slots)
         finally:
             dedup_state.close()
             store.close()
 
     guarded = GuardedBodies(settings.ingest_max_body_bytes)
-    routers = [router, datasets_api.router, erasures_api.router]
+    routers = [router, datasets_api.router, erasures_api.router, collections_api.router]
     return create_service_app(settings, open_deps, routers=routers, guarded_bodies=guarded)
+
+
+def _retriever_asker(runtime: ServiceRuntime, settings: Settings) -> AskRetriever:
+    """Asks the retriever for a tenant's collections; built before the broker starts, as a requester must be."""
+    requester = Requester(
+        runtime.bus.broker,
+        runtime.bus.publisher,
+        RETRIEVAL_REPLIES.name,
+        CollectionsListedV1,
+        fetch_max_wait_ms=settings.kafka_request_fetch_wait_ms,
+    )
+    return retriever_asker(requester, settings.ingest_collections_timeout_seconds)
 
 
 DEDUP_FLUSH_SECONDS = 1.0

@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from llmops_common.events import DatasetSealedV1
-from llmops_common.events.base import Metadata
+from llmops_common.events.base import CollectionName, Metadata
 from llmops_common.events.data import ChatMessage, MetadataValue
 
 
@@ -26,6 +26,9 @@ class IngestRecord(BaseModel):
     completion: str | None = None
     messages: list[ChatMessage] | None = None
     metadata: Metadata = Field(default_factory=dict)
+    collection: CollectionName | None = None
+    """The knowledge base a document goes into (`default` when None); RAG requests name it. Examples go
+    into `dataset` instead."""
 
 
 class IngestBatch(BaseModel):
@@ -100,3 +103,19 @@ class ErasureIn(BaseModel):
         if self.doc_id is not None and (self.key is not None or self.value is not None):
             raise ValueError("give either `doc_id`, or `key` and `value`, not both")
         return self
+
+
+class CollectionOut(BaseModel):
+    """A collection (knowledge base) of the tenant, as the retriever has indexed it."""
+
+    name: str
+    documents: int
+    chunks: int
+
+
+class CollectionDeleted(BaseModel):
+    """A collection was deleted: its documents are erased from the index (within seconds, by event)."""
+
+    name: str
+    documents: int
+    """The documents that left the collection."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from llmops_common.events import DocumentIngestedV1, RecordSubmittedV1
+from llmops_common.events.base import DEFAULT_COLLECTION
 from llmops_common.kafka.publisher import EventPublisher
 
 from .datasets import Example
@@ -43,9 +44,12 @@ class Ingestion:
         return outcome
 
     async def _publish_document(self, clean: CleanRecord) -> None:
-        version = self.store.next_document_version(clean.doc_id, clean.tenant, clean.content_sha256, clean.metadata)
+        collection = clean.collection or DEFAULT_COLLECTION
+        version = self.store.next_document_version(
+            clean.doc_id, clean.tenant, clean.content_sha256, clean.metadata, collection
+        )
         if version is None:
-            return  # the same content again: the index has it already
+            return  # the same content in the same collection again: the index has it already
         await self.publisher.publish(
             DocumentIngestedV1(
                 doc_id=clean.doc_id,
@@ -54,6 +58,7 @@ class Ingestion:
                 source=clean.source,
                 text=clean.text or "",
                 metadata=clean.metadata,
+                collection=collection,
             )
         )
 

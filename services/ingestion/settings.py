@@ -18,6 +18,9 @@ class Settings(ServiceSettings):
     """The most records one `POST /v1/ingest` may carry (413 above)."""
     ingest_max_body_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
     """The largest `POST /v1/ingest` body (413 above)."""
+    ingest_max_concurrent_requests: int = Field(default=8, ge=1)
+    """`POST /v1/ingest` requests handled at once; one more is refused with 429 and `Retry-After` before its
+    body is read, so that a burst holds at most this many bodies in memory."""
     ingest_dedup_index_records: int = Field(default=200_000, ge=1000)
     """Records the in-memory dedup index keeps (about 2.4 KB each); a duplicate of an older one gets through."""
     ingest_seal_max_pending_examples: int | None = Field(default=None, ge=1)
@@ -28,3 +31,5 @@ class Settings(ServiceSettings):
     """How often the seal policy looks at the datasets."""
     ingest_profile_tokenizer: str = "words"
     """What profiles count tokens with: `words` (offline, built in) or the path of a `tokenizer.json`."""
+    ingest_collections_timeout_seconds: float = Field(default=10.0, gt=0)
+    """How long `GET /v1/collections` waits for the retriever, which holds the index (504 after)."""

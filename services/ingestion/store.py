@@ -1,7 +1,8 @@
 """The ingestion service's own state, in SQLite in its state folder: document versions, pending examples
 and the rejects log; `DatasetLedger` (same file) keeps dataset counters and sealed versions.
 
-- A document keeps its `doc_id` across versions; a new version is counted only when its content changes.
+- A document keeps its `doc_id` across versions; a new version is counted only when its content or its
+  collection changes.
 - Examples wait here, per tenant and dataset, until a dataset version is sealed from them.
 - Every rejected record is logged with its reason, for the dataset profile and for people to look at.
 - Metadata is kept as JSON, so that an erasure can find every record of a data subject.
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from llmops_common.events.base import DEFAULT_COLLECTION
 from llmops_common.events.data import MetadataValue
 
 from .dataset_ledger import DatasetLedger
@@ -56,21 +58,38 @@ class IngestionStore:
         self.ledger = DatasetLedger(self._db)
 
     def next_document_version(
-        self, doc_id: str, tenant: str, content_sha256: str, metadata: dict[str, Any] | None = None
+        self,
+        doc_id: str,
+        tenant: str,
+        content_sha256: str,
+        metadata: dict[str, Any] | None = None,
+        collection: str = DEFAULT_COLLECTION,
     ) -> int | None:
-        """The version a document's content gets: 1 when new, +1 when changed, None when unchanged."""
-        row = self._db.execute("SELECT version, content_sha256 FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
-        if row is not None and row[1] == content_sha256:
+        """The version a document gets: 1 when new, +1 when its content changed or it moved to another
+        collection, None when neither."""
+        row = self._db.execute(
+            "SELECT version, content_sha256, collection FROM documents WHERE doc_id = ?", (doc_id,)
+        ).fetchone()
+        if row is not None and (row[1], row[2]) == (content_sha256, collection):
             return None
         version = 1 if row is None else int(row[0]) + 1
         self._db.execute(
-            "INSERT INTO documents (doc_id, tenant, version, content_sha256, metadata) VALUES (?, ?, ?, ?, ?)"
-            " ON CONFLICT (doc_id) DO UPDATE SET version = excluded.version,"
-            " content_sha256 = excluded.content_sha256, erased = 0, metadata = excluded.metadata",
-            (doc_id, tenant, version, content_sha256, _json(metadata or {})),
+            "INSERT INTO documents (doc_id, tenant, version, content_sha256, metadata, collection)"
+            " VALUES (?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (doc_id) DO UPDATE SET version = excluded.version, content_sha256 = excluded.content_sha256,"
+            " erased = 0, metadata = excluded.metadata, collection = excluded.collection",
+            (doc_id, tenant, version, content_sha256, _json(metadata or {}), collection),
         )
         self._db.commit()
         return version
+
+    def collection_documents(self, tenant: str, collection: str) -> list[str]:
+        """The tenant's documents, not yet erased, whose latest version is in `collection`."""
+        rows = self._db.execute(
+            "SELECT doc_id FROM documents WHERE tenant = ? AND collection = ? AND erased = 0 ORDER BY doc_id",
+            (tenant, collection),
+        )
+        return [str(doc_id) for (doc_id,) in rows]
 
     def add_example(self, tenant: str, dataset: str, example: Example, event_id: str, doc_id: str = "") -> bool:
         """Keeps an example for the dataset's next version; False when the dataset has it already."""

@@ -28,7 +28,7 @@ CREATE TABLE IF NOT EXISTS sealed_versions (
 """
 
 ADDED_COLUMNS = {
-    "documents": {"metadata": "TEXT NOT NULL DEFAULT '{}'"},
+    "documents": {"metadata": "TEXT NOT NULL DEFAULT '{}'", "collection": "TEXT NOT NULL DEFAULT 'default'"},
     "examples": {"doc_id": "TEXT NOT NULL DEFAULT ''", "metadata": "TEXT NOT NULL DEFAULT '{}'"},
 }
 """Columns that files made by the first version of the store lack; they are added in place."""
@@ -43,4 +43,5 @@ def create_schema(db: sqlite3.Connection) -> None:
             if name not in present:
                 db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {definition}")
     db.execute("CREATE INDEX IF NOT EXISTS examples_by_doc ON examples (tenant, doc_id)")
+    db.execute("CREATE INDEX IF NOT EXISTS documents_by_collection ON documents (tenant, collection)")
     db.commit()

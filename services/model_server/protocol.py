@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from llmops_common.events.base import DEFAULT_COLLECTION
 from llmops_common.prompts.refs import LABEL_PATTERN, NAME_PATTERN
 
 
@@ -29,11 +30,12 @@ class PromptRefBody(_Request):
 
 
 class RagBody(_Request):
-    """`rag`: retrieve `top_k` chunks of `collection` and put them into the context."""
+    """`rag`: retrieve `top_k` chunks of the tenant's `collection` and put them into the context; an unknown
+    collection is a 404."""
 
     model_config = ConfigDict(extra="forbid")
 
-    collection: str = Field(min_length=1, max_length=128)
+    collection: str = Field(default=DEFAULT_COLLECTION, min_length=1, max_length=128)
     top_k: int = Field(default=4, ge=1, le=50)
     on_timeout: Literal["fail", "no_context"] = "fail"
     """`fail` answers 504 when the retriever is late; `no_context` answers without retrieved chunks."""

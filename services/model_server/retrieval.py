@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from llmops_common.errors import RequestTimeoutError
+from llmops_common.errors import NotFoundError, RequestTimeoutError
 from llmops_common.events import RetrievalAnsweredV1, RetrievalRequestedV1
-from llmops_common.events.retrieval import RetrievedChunk
+from llmops_common.events.retrieval import COLLECTION_NOT_FOUND, RetrievedChunk
 from llmops_common.kafka.request_reply import Requester
 from llmops_common.topics import RETRIEVAL_REQUESTS
 
@@ -20,6 +20,14 @@ class RetrievalTimeoutError(RequestTimeoutError):
     """The retriever did not answer in time, and the request did not ask to go on without context."""
 
     code = "retriever_timeout"
+
+
+class CollectionNotFoundError(NotFoundError):
+    """`rag.collection` names a collection in which the tenant has no document: 404, rather than an answer
+    made up without the context the caller asked for."""
+
+    code = COLLECTION_NOT_FOUND
+    param = "rag.collection"
 
 
 class RagRetriever:
@@ -60,6 +68,8 @@ class RagRetriever:
                 f"the retriever did not answer within {self._timeout:g}s; "
                 'send rag.on_timeout="no_context" to answer without retrieved context'
             ) from error
+        if answer.error_code == COLLECTION_NOT_FOUND:
+            raise CollectionNotFoundError(f"no collection {rag.collection!r}: ingest documents into it first")
         if answer.error is not None:
             raise BadRequestError(f"retrieval failed: {answer.error}", param="rag")
         return answer.chunks

@@ -58,15 +58,22 @@ def _built(line: bytes, event_id: str, event_time: datetime, source: FrozenRecor
 
 
 def deduplication_token(rows: Sequence[Row]) -> str:
-    """`topic:partition:first-last` for each partition among `rows`, and the row count: the same records,
-    the same token. Rows of a partition are in offset order, as polled."""
-    ranges: dict[PartitionKey, list[int]] = {}
+    """`topic:partition:first-last:first id-last id` for each partition among `rows`, and the row count: the
+    same records, the same token. Rows of a partition are in offset order, as polled.
+
+    The event ids keep other records at the same offsets apart: a topic deleted and created again (or a
+    broker that lost its data) numbers its records from 0 again, and an insert that ClickHouse took for a
+    retry of an earlier one would be dropped without a word."""
+    ranges: dict[PartitionKey, list[Row]] = {}
     for row in rows:
-        partition, offset = partition_of(row), offset_of(row)
+        partition = partition_of(row)
         bounds = ranges.get(partition)
         if bounds is None:
-            ranges[partition] = [offset, offset]
+            ranges[partition] = [row, row]
         else:
-            bounds[1] = offset
-    parts = sorted(f"{topic}:{number}:{low}-{high}" for (topic, number), (low, high) in ranges.items())
+            bounds[1] = row
+    parts = sorted(
+        f"{topic}:{number}:{offset_of(low)}-{offset_of(high)}:{low[1]}-{high[1]}"
+        for (topic, number), (low, high) in ranges.items()
+    )
     return ";".join(parts) + f"#{len(rows)}"

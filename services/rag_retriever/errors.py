@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from llmops_common.errors import PermanentError
+from llmops_common.errors import NotFoundError, PermanentError
+from llmops_common.events.retrieval import COLLECTION_NOT_FOUND
 
 
 class TenantRequiredError(PermanentError):
@@ -17,3 +18,9 @@ class RetrieverConfigError(PermanentError):
 
     status_code = 500
     code = "retriever_misconfigured"
+
+
+class CollectionNotFoundError(NotFoundError):
+    """A search named a collection in which the tenant has no chunk: answered as an error, not as no context."""
+
+    code = COLLECTION_NOT_FOUND

@@ -1,4 +1,5 @@
-"""The retriever's subscriptions: documents to index or erase, and retrieval requests to answer.
+"""The retriever's subscriptions: documents to index or erase, and requests to answer (retrieval, and the
+listing of a tenant's collections).
 
 The model runs on a worker thread, one call at a time, so the event loop keeps answering Kafka while a
 batch of chunks is embedded. Requests are latency-sensitive: each is taken as it arrives.
@@ -12,8 +13,17 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from llmops_common.errors import InvalidEventError, PermanentError
-from llmops_common.events import DocumentErasedV1, DocumentIngestedV1, RetrievalAnsweredV1, RetrievalRequestedV1
-from llmops_common.events.retrieval import RetrievedChunk
+from llmops_common.events import (
+    CollectionsListedV1,
+    CollectionsRequestedV1,
+    DocumentErasedV1,
+    DocumentIngestedV1,
+    Event,
+    RetrievalAnsweredV1,
+    RetrievalRequestedV1,
+)
+from llmops_common.events.base import DEFAULT_COLLECTION
+from llmops_common.events.retrieval import CollectionSummary, RetrievedChunk
 from llmops_common.kafka.consumer import EventConsumer, EventContext
 from llmops_common.kafka.publisher import EventPublisher
 from llmops_common.kafka.request_reply import invalid_request_replier, send_reply
@@ -45,7 +55,7 @@ class RetrieverHandlers:
         consumer.subscribe(DATA_DOCUMENTS, [DocumentIngestedV1, DocumentErasedV1], self.on_document, group_id=group_id)
         consumer.subscribe(
             RETRIEVAL_REQUESTS,
-            [RetrievalRequestedV1],
+            [RetrievalRequestedV1, CollectionsRequestedV1],
             self.on_request,
             group_id=group_id,
             kafka_group_id=f"{group_id}{REQUESTS_GROUP_SUFFIX}",
@@ -58,20 +68,33 @@ class RetrieverHandlers:
         if isinstance(event, DocumentErasedV1):
             await self._on_model_thread(self._retriever.erase_document, event.tenant, event.doc_id)
             return
-        document = DocumentText(event.tenant, event.doc_id, event.version, event.text, event.metadata)
+        collection = event.collection or DEFAULT_COLLECTION
+        document = DocumentText(event.tenant, event.doc_id, event.version, event.text, event.metadata, collection)
         await self._on_model_thread(self._retriever.index_document, document)
 
-    async def on_request(self, request: RetrievalRequestedV1, context: EventContext) -> None:
-        """Answers with the tenant's top chunks, or with the reason it cannot."""
+    async def on_request(self, request: RetrievalRequestedV1 | CollectionsRequestedV1, context: EventContext) -> None:
+        """Answers a retrieval request or a listing of collections."""
+        if isinstance(request, CollectionsRequestedV1):
+            await send_reply(self._publisher, context, await self._collections(request))
+        else:
+            await send_reply(self._publisher, context, await self._retrieval(request))
+
+    async def _collections(self, request: CollectionsRequestedV1) -> CollectionsListedV1:
+        try:
+            counts = await self._on_model_thread(self._retriever.collections, request.tenant)
+        except PermanentError as error:
+            return CollectionsListedV1(request_id=request.request_id, error=error.message)
+        summaries = [CollectionSummary(name=c.name, documents=c.documents, chunks=c.chunks) for c in counts]
+        return CollectionsListedV1(request_id=request.request_id, collections=summaries)
+
+    async def _retrieval(self, request: RetrievalRequestedV1) -> RetrievalAnsweredV1:
+        """The tenant's top chunks, or the reason there are none: an unknown collection, say."""
         try:
             hits = await self._on_model_thread(
-                self._retriever.search, request.tenant, request.query, request.top_k, request.mode
+                self._retriever.search, request.tenant, request.query, request.top_k, request.mode, request.collection
             )
         except PermanentError as error:
-            await send_reply(
-                self._publisher, context, RetrievalAnsweredV1(request_id=request.request_id, error=error.message)
-            )
-            return
+            return RetrievalAnsweredV1(request_id=request.request_id, error=error.message, error_code=error.code)
         chunks = [
             RetrievedChunk(
                 doc_id=hit.doc_id,
@@ -82,7 +105,7 @@ class RetrieverHandlers:
             )
             for hit in hits
         ]
-        await send_reply(self._publisher, context, RetrievalAnsweredV1(request_id=request.request_id, chunks=chunks))
+        return RetrievalAnsweredV1(request_id=request.request_id, chunks=chunks)
 
     def close(self) -> None:
         """Lets the model thread finish what it runs, then stops it."""
@@ -92,9 +115,12 @@ class RetrieverHandlers:
         return await asyncio.get_running_loop().run_in_executor(self._model_thread, call, *args)
 
 
-def invalid_request_answer(body: Mapping[str, Any], error: InvalidEventError) -> RetrievalAnsweredV1:
-    """The error reply to a request that failed validation, such as one without a tenant."""
+def invalid_request_answer(event_type: str, body: Mapping[str, Any], error: InvalidEventError) -> Event:
+    """The error reply to a request that failed validation, such as one without a tenant, of the type its
+    requester awaits."""
     request_id = body.get("request_id")
     if not isinstance(request_id, str) or not 1 <= len(request_id) <= 128:
         request_id = UNKNOWN_REQUEST_ID
+    if event_type == CollectionsRequestedV1.event_type:
+        return CollectionsListedV1(request_id=request_id, error=f"invalid collections request: {error.message}")
     return RetrievalAnsweredV1(request_id=request_id, error=f"invalid retrieval request: {error.message}")

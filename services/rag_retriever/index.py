@@ -1,8 +1,16 @@
 """The chunk index: one collection per embedding model, written per document and read per tenant.
 
 A point is one chunk. Its id is derived from (tenant, doc_id, chunk_index), so writing a document
-again overwrites its chunks in place; its payload holds the tenant, doc_id, doc_version, chunk_index,
-text and the document's metadata. Every read takes the tenant first and fails closed without one.
+again overwrites its chunks in place; its payload holds the tenant, collection, doc_id, doc_version,
+chunk_index, text and the document's metadata. Every read takes the tenant first and fails closed
+without one.
+
+A tenant's collections (its named knowledge bases) are not Qdrant collections: they are a payload
+field, matched with the tenant in every search. That is how Qdrant means a multi-tenant store to be
+partitioned: one physical collection per vector configuration, with tenants (and their knowledge
+bases) as indexed payload, since each Qdrant collection costs memory, files and optimizer runs of its
+own, and thousands of small ones would not scale. A document lives in one collection at a time:
+writing it again into another one moves it.
 """
 
 from __future__ import annotations
@@ -15,12 +23,15 @@ from typing import Any
 import numpy as np
 
 from llmops_common.embedding.sentence_embedder import Vectors
+from llmops_common.events.base import DEFAULT_COLLECTION
 
 from .chunking import Chunk
 from .engines.protocol import (
     CHUNK_INDEX_FIELD,
+    COLLECTION_FIELD,
     DOC_ID_FIELD,
     TENANT_FIELD,
+    CollectionCount,
     EngineHit,
     EngineQuery,
     SearchMode,
@@ -49,11 +60,18 @@ def chunk_point_id(tenant: str, doc_id: str, chunk_index: int) -> str:
 
 
 def chunk_payload(
-    tenant: str, doc_id: str, version: int, chunk_index: int, text: str, metadata: Mapping[str, Any]
+    tenant: str,
+    doc_id: str,
+    version: int,
+    chunk_index: int,
+    text: str,
+    metadata: Mapping[str, Any],
+    collection: str = DEFAULT_COLLECTION,
 ) -> dict[str, Any]:
     """The payload of a chunk's point: what a search returns, and the fields the filters match."""
     return {
         TENANT_FIELD: tenant,
+        COLLECTION_FIELD: collection,
         DOC_ID_FIELD: doc_id,
         "doc_version": version,
         CHUNK_INDEX_FIELD: chunk_index,
@@ -104,8 +122,9 @@ class ChunkIndex:
         dense: Vectors | Sequence[Sequence[float]],
         sparse: Sequence[SparseVector],
         metadata: Mapping[str, Any] | None = None,
+        collection: str = DEFAULT_COLLECTION,
     ) -> int:
-        """Makes `chunks` the document's only chunks; returns how many were written.
+        """Makes `chunks` the document's only chunks, in `collection`; returns how many were written.
 
         The new chunks are written first, overwriting those with the same index, and then every other
         chunk of the document is deleted: a search never finds the document missing mid-way. A
@@ -119,7 +138,9 @@ class ChunkIndex:
                 id=chunk_point_id(scope.tenant, doc_id, chunk.index),
                 dense=self._dense_row(row),
                 sparse=keywords,
-                payload=chunk_payload(scope.tenant, doc_id, version, chunk.index, chunk.text, metadata or {}),
+                payload=chunk_payload(
+                    scope.tenant, doc_id, version, chunk.index, chunk.text, metadata or {}, collection
+                ),
             )
             for chunk, row, keywords in zip(chunks, dense, sparse, strict=True)
         ]
@@ -138,8 +159,10 @@ class ChunkIndex:
         query_sparse: SparseVector | None,
         top_k: int = 5,
         mode: SearchMode = "hybrid",
+        collection: str = DEFAULT_COLLECTION,
     ) -> list[ChunkHit]:
-        """The tenant's `top_k` chunks closest to the query, best first; raises without a valid tenant.
+        """The `top_k` chunks of the tenant's `collection` closest to the query, best first; raises without
+        a valid tenant.
 
         Hybrid search falls back to dense when the query has no keyword (only punctuation, say); a
         keyword search for such a query finds nothing.
@@ -156,6 +179,7 @@ class ChunkIndex:
             raise ValueError(f"a {mode} search needs a dense query vector")
         query = EngineQuery(
             mode=mode,
+            collection=collection,
             dense=dense,
             sparse=query_sparse,
             limit=top_k,
@@ -169,9 +193,13 @@ class ChunkIndex:
         """Every stored chunk of the tenant's document, in order."""
         return [_hit(hit) for hit in self._engine.document_chunks(TenantScope.of(tenant), doc_id)]
 
-    def count(self, tenant: str | None) -> int:
-        """How many chunks the tenant has."""
-        return self._engine.count(TenantScope.of(tenant))
+    def count(self, tenant: str | None, collection: str | None = None) -> int:
+        """How many chunks the tenant has, in `collection` or in all its collections."""
+        return self._engine.count(TenantScope.of(tenant), collection)
+
+    def collections(self, tenant: str | None) -> list[CollectionCount]:
+        """The tenant's collections that hold a chunk, by name, with their documents and chunks."""
+        return self._engine.collections(TenantScope.of(tenant))
 
     def optimize(self) -> bool:
         """Lets the store index recent writes when it is due; True when it did (see the engine's notes)."""

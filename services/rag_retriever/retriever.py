@@ -10,12 +10,14 @@ from typing import Any
 from llmops_common.embedding.backends import load_embedder
 from llmops_common.embedding.model_files import load_tokenizer, locate_model
 from llmops_common.embedding.sentence_embedder import Embedder, Vectors
+from llmops_common.events.base import DEFAULT_COLLECTION
 from llmops_common.settings import PlatformSettings
 
 from .chunking import Chunk, Chunker
 from .config import RetrieverConfig
 from .engines.opening import open_engine
-from .engines.protocol import CollectionSpec, SearchMode
+from .engines.protocol import CollectionCount, CollectionSpec, SearchMode
+from .errors import CollectionNotFoundError
 from .index import ChunkHit, ChunkIndex, SearchSettings, collection_name
 from .sparse import Bm25Encoder, Bm25Params
 from .tenancy import TenantScope
@@ -30,6 +32,7 @@ class DocumentText:
     version: int
     text: str
     metadata: Mapping[str, Any] = field(default_factory=dict)
+    collection: str = DEFAULT_COLLECTION
 
 
 class Retriever:
@@ -77,13 +80,29 @@ class Retriever:
         """Removes every chunk of the tenant's document (right to erasure, or a deleted document)."""
         self.index.delete_document(tenant, doc_id)
 
-    def search(self, tenant: str | None, query: str, top_k: int = 5, mode: SearchMode | None = None) -> list[ChunkHit]:
-        """The tenant's `top_k` chunks for `query`; the tenant is checked before the query is embedded."""
+    def search(
+        self,
+        tenant: str | None,
+        query: str,
+        top_k: int = 5,
+        mode: SearchMode | None = None,
+        collection: str = DEFAULT_COLLECTION,
+    ) -> list[ChunkHit]:
+        """The `top_k` chunks of the tenant's `collection` for `query`; the tenant is checked before the
+        query is embedded. Raises `CollectionNotFoundError` when the collection holds no chunk of the tenant."""
         scope = TenantScope.of(tenant)
         mode = mode or self.default_mode
         dense = self.embedder.embed_query(query) if mode != "sparse" else None
         sparse = self.keywords.encode_query(query) if mode != "dense" else None
-        return self.index.search(scope.tenant, dense, sparse, top_k, mode)
+        hits = self.index.search(scope.tenant, dense, sparse, top_k, mode, collection)
+        # Only an empty answer can mean an unknown collection: the count costs nothing on the common path.
+        if not hits and self.index.count(scope.tenant, collection) == 0:
+            raise CollectionNotFoundError(f"the tenant has no collection {collection!r}")
+        return hits
+
+    def collections(self, tenant: str | None) -> list[CollectionCount]:
+        """The tenant's collections by name, with how many documents and chunks of each are indexed."""
+        return self.index.collections(tenant)
 
     def close(self) -> None:
         """Releases the store."""
@@ -92,7 +111,14 @@ class Retriever:
     def _replace(self, document: DocumentText, chunks: Sequence[Chunk], rows: Vectors) -> int:
         sparse = [self.keywords.encode_document_tokens(chunk.token_ids) for chunk in chunks]
         return self.index.replace_document(
-            document.tenant, document.doc_id, document.version, chunks, rows, sparse, document.metadata
+            document.tenant,
+            document.doc_id,
+            document.version,
+            chunks,
+            rows,
+            sparse,
+            document.metadata,
+            document.collection,
         )
 
 

@@ -136,7 +136,7 @@ async def time_through_kafka(config: BenchConfig, settings: PlatformSettings, wo
         questions = qa_questions()
         for n in range(config.warmup + config.queries):
             request = RetrievalRequestedV1(
-                request_id=f"q-{n}", tenant=TENANT, collection="docs", query=questions[n % len(questions)]
+                request_id=f"q-{n}", tenant=TENANT, collection="default", query=questions[n % len(questions)]
             )
             started = time.perf_counter()
             # The first requests also wait for the service's consumer to join its group.

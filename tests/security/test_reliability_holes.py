@@ -284,7 +284,12 @@ def collector(settings: PlatformSettings, tmp_path: Path, *, wait_seconds: float
 
 
 def tenant_of(record: Any) -> str | None:
-    tenant: str | None = json.loads(record.value).get("tenant")
+    """The record's tenant; None for records other tests left on the shared topic that are not JSON events."""
+    try:
+        document = json.loads(record.value)
+    except (TypeError, ValueError):
+        return None
+    tenant: str | None = document.get("tenant") if isinstance(document, dict) else None
     return tenant
 
 

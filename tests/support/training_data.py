@@ -7,28 +7,23 @@ tiny model never produced: a LoRA fine-tune of a few dozen steps learns it, and 
 
 from __future__ import annotations
 
-import random
-
+from llmops_common.demo.tickets import tickets
 from llmops_common.events import ArtifactRef, DatasetSealedV1, TrainingCompletedV1
 from llmops_common.storage.artifacts import ArtifactStore
 from services.ingestion.datasets import Example, build_version
 
-PRODUCTS = ("Quill Docs", "Ledger", "Beacon", "Harbor", "Atlas")
-
 
 def ticket_examples(count: int, seed: int = 7) -> list[Example]:
-    """`count` distinct prompt/completion examples of the ticket task."""
-    rng = random.Random(seed)  # noqa: S311 - test data, not secrets
-    orders = rng.sample(range(1000, 9999), count)
+    """`count` distinct prompt/completion examples of the ticket task (the demo's tickets, as examples)."""
     return [
         Example(
-            record_id=f"ticket-{order}",
+            record_id=f"ticket-{ticket.order}",
             source="feedback_collector:test",
-            prompt=f"Which ticket handles order {order} for {PRODUCTS[order % len(PRODUCTS)]}?",
-            completion=f"Your ticket for order {order} is T-{order}. We reply within one day.",
+            prompt=ticket.question,
+            completion=ticket.answer,
             messages=None,
         )
-        for order in orders
+        for ticket in tickets(count, seed)
     ]
 
 

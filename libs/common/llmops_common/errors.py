@@ -51,6 +51,12 @@ class ConflictError(PermanentError):
     code = "conflict"
 
 
+class BrokerUnavailableError(RetryableError):
+    """The broker did not take an event within the publish timeout; the event may still arrive later."""
+
+    code = "broker_unavailable"
+
+
 class RequestTimeoutError(RetryableError):
     """A request/reply call got no reply in time."""
 

@@ -52,6 +52,9 @@ class PlatformSettings(BaseSettings):
     """Replicas of each catalog topic the services create (3 on a production cluster)."""
     # Services create missing catalog topics at start; turn off where an operator owns topic creation.
     kafka_create_topics: bool = True
+    kafka_publish_timeout_seconds: float = Field(default=10.0, gt=0)
+    """How long a service's publish waits for the broker to take its events before it fails as unavailable:
+    an HTTP request that publishes then answers 503, and a handler retries it as a transient failure."""
     kafka_request_fetch_wait_ms: int = Field(default=2, ge=1)
     """The longest fetch wait of the consumers a caller awaits: retrieval requests and their replies.
     Tansu answers a fetch only when the wait ends, even if records arrived, so this is the latency

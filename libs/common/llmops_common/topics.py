@@ -16,6 +16,8 @@ from .events import (
     ApiKeyRevokedV1,
     BudgetExceededV1,
     BudgetResetV1,
+    CollectionsListedV1,
+    CollectionsRequestedV1,
     DatasetSealedV1,
     DocumentErasedV1,
     DocumentIngestedV1,
@@ -191,20 +193,20 @@ MODELS_SERVING = TopicSpec(
 )
 RETRIEVAL_REQUESTS = TopicSpec(
     "llmops.retrieval.requests",
-    "Retrieval requests; each names the topic to reply on.",
+    "Retrieval requests, and requests for a tenant's collections; each names the topic to reply on.",
     "request_id",
-    (RetrievalRequestedV1,),
-    ("model_server", "evaluator"),
+    (RetrievalRequestedV1, CollectionsRequestedV1),
+    ("model_server", "evaluator", "ingestion"),
     ("rag_retriever",),
     retention_ms=DAY_MS // 24,
 )
 RETRIEVAL_REPLIES = TopicSpec(
     "llmops.retrieval.replies",
-    "Retrieval replies, matched to requests by correlation id.",
+    "Retrieval replies and collection listings, matched to requests by correlation id.",
     "request_id",
-    (RetrievalAnsweredV1,),
+    (RetrievalAnsweredV1, CollectionsListedV1),
     ("rag_retriever",),
-    ("model_server", "evaluator"),
+    ("model_server", "evaluator", "ingestion"),
     retention_ms=DAY_MS // 24,
 )
 INFERENCE_COMPLETED = TopicSpec(

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
+from llmops_common.events.base import DEFAULT_COLLECTION
 from llmops_common.events.data import ChatMessage, RecordSubmittedV1
 
 from .outcomes import CleanRecord
@@ -90,7 +91,13 @@ class RecordContent:
             prompt=texts[0] if self.shape == "completion" else None,
             completion=texts[1] if self.shape == "completion" else None,
             messages=messages,
+            collection=document_collection(record),
         )
+
+
+def document_collection(record: RecordSubmittedV1) -> str | None:
+    """The knowledge base a document record goes into; None for an example, which goes into a dataset."""
+    return (record.collection or DEFAULT_COLLECTION) if record.kind == "document" else None
 
 
 def doc_id_of(tenant: str, source: str, record_id: str) -> str:

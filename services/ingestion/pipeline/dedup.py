@@ -1,7 +1,8 @@
 """Exact and near duplicate detection over the records kept so far, within a scope.
 
-A scope is (tenant, kind, dataset): one tenant's record never makes another tenant's a duplicate,
-which would drop data and leak that the other tenant holds the same text.
+A scope is (tenant, kind, dataset) for an example and (tenant, kind, collection) for a document: one
+tenant's record never makes another tenant's a duplicate, which would drop data and leak that the other
+tenant holds the same text, and two knowledge bases of a tenant may hold the same document.
 
 Each kept record takes a slot. A slot holds the record's `doc_id`, its content key (scope and
 sha256 digest, for exact matches) and, with near-dup on, its MinHash signature in the

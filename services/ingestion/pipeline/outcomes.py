@@ -61,6 +61,8 @@ class CleanRecord:
     messages: tuple[ChatMessage, ...] | None = None
     pii_hits: Mapping[PiiType, int] = field(default_factory=dict, compare=False)
     """PII values redacted in the record, by type."""
+    collection: str | None = None
+    """The knowledge base of a document (`default` when its record names none); None for an example."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,7 @@ from llmops_common.events.data import RecordSubmittedV1
 from llmops_common.pii.types import PiiType, Redactor
 
 from .config import PipelineSettings
-from .content import RecordContent, doc_id_of
+from .content import RecordContent, doc_id_of, document_collection
 from .counters import PipelineCounters
 from .dedup import Deduplicator
 from .dedup_state import DedupState
@@ -70,7 +70,8 @@ class IngestionPipeline:
             return _rejected(record, rejection, hits)
         digest = hashlib.sha256(content.canonical_bytes()).digest()
         doc_id = doc_id_of(record.tenant, record.source, record.record_id)
-        scope = (record.tenant, record.kind, record.dataset)
+        # A document is unique within its collection: two knowledge bases may well share one.
+        scope = (record.tenant, record.kind, document_collection(record) or record.dataset)
         if match := self._dedup.admit(doc_id, scope, digest, content.joined()):
             return Duplicate(
                 record.record_id, record.tenant, record.source, match.kind, match.doc_id, match.similarity, hits

@@ -13,19 +13,25 @@ from typing import Any
 from qdrant_client import QdrantClient, models
 from qdrant_client.http.exceptions import UnexpectedResponse
 
+from llmops_common.events.base import DEFAULT_COLLECTION
+
 from ..errors import RetrieverConfigError
 from ..sparse import SparseVector
 from ..tenancy import TenantScope
 from .protocol import (
     CHUNK_INDEX_FIELD,
+    COLLECTION_FIELD,
     DENSE_VECTOR,
     DOC_ID_FIELD,
+    MAX_COLLECTIONS,
     SPARSE_VECTOR,
     TENANT_FIELD,
+    CollectionCount,
     CollectionSpec,
     EngineHit,
     EngineQuery,
     StoredChunk,
+    collection_counts,
 )
 
 WRITE_BATCH = 256
@@ -66,7 +72,7 @@ class QdrantClientEngine:
 
     def search(self, scope: TenantScope, query: EngineQuery) -> list[EngineHit]:
         """The best chunks of the tenant: one vector, or both fused by Qdrant's RRF."""
-        only = _scoped(scope)
+        only = _scoped(scope, _in(query.collection))
         if query.mode == "hybrid":
             response = self._client.query_points(
                 self._spec.name,
@@ -101,9 +107,23 @@ class QdrantClientEngine:
             if offset is None:
                 return sorted(hits, key=lambda hit: int(hit.payload[CHUNK_INDEX_FIELD]))
 
-    def count(self, scope: TenantScope) -> int:
-        """How many chunks the tenant has."""
-        return self._client.count(self._spec.name, count_filter=_scoped(scope), exact=True).count
+    def count(self, scope: TenantScope, collection: str | None = None) -> int:
+        """How many chunks the tenant has, in `collection` or in all its collections."""
+        conditions = () if collection is None else (_in(collection),)
+        return self._client.count(self._spec.name, count_filter=_scoped(scope, *conditions), exact=True).count
+
+    def collections(self, scope: TenantScope) -> list[CollectionCount]:
+        """The tenant's collections by name, counted by Qdrant's facets over the `collection` field."""
+
+        def facet(*conditions: models.Condition) -> dict[str, int]:
+            only = _scoped(scope, *conditions)
+            response = self._client.facet(
+                self._spec.name, COLLECTION_FIELD, facet_filter=only, limit=MAX_COLLECTIONS, exact=True
+            )
+            return {str(hit.value): hit.count for hit in response.hits}
+
+        first_chunks = models.FieldCondition(key=CHUNK_INDEX_FIELD, match=models.MatchValue(value=0))
+        return collection_counts(facet(), facet(first_chunks))
 
     def optimize(self) -> bool:
         """Nothing to do: a server optimizes in the background, and local mode has no index."""
@@ -125,6 +145,7 @@ class QdrantClientEngine:
         name = self._spec.name
         if self._client.collection_exists(name):
             self._check_dimension()
+            self._ensure_collection_field()
             return
         try:
             dense = models.VectorParams(size=self._spec.dimension, distance=models.Distance.COSINE)
@@ -140,6 +161,19 @@ class QdrantClientEngine:
             doc_index = models.PayloadSchemaType.KEYWORD
             self._client.create_payload_index(name, TENANT_FIELD, field_schema=tenant_index, wait=True)
             self._client.create_payload_index(name, DOC_ID_FIELD, field_schema=doc_index, wait=True)
+        self._ensure_collection_field()
+
+    def _ensure_collection_field(self) -> None:
+        """Indexes the `collection` field (listing facets on it), and puts chunks written before collections
+        existed into the default collection, where they were found."""
+        name = self._spec.name
+        if not _is_local_mode(self._client):
+            keyword = models.PayloadSchemaType.KEYWORD
+            self._client.create_payload_index(name, COLLECTION_FIELD, field_schema=keyword, wait=True)
+        unlabelled = models.Filter(must=[models.IsEmptyCondition(is_empty=models.PayloadField(key=COLLECTION_FIELD))])
+        if self._client.count(name, count_filter=unlabelled, exact=True).count:
+            selector = models.FilterSelector(filter=unlabelled)
+            self._client.set_payload(name, {COLLECTION_FIELD: DEFAULT_COLLECTION}, points=selector, wait=True)
 
     def _check_dimension(self) -> None:
         vectors = self._client.get_collection(self._spec.name).config.params.vectors
@@ -162,6 +196,10 @@ def _scoped(
     """The tenant's must-match condition and `conditions`: the only way this module builds a filter."""
     tenant = models.FieldCondition(key=TENANT_FIELD, match=models.MatchValue(value=scope.tenant))
     return models.Filter(must=[tenant, *conditions], must_not=must_not)
+
+
+def _in(collection: str) -> models.FieldCondition:
+    return models.FieldCondition(key=COLLECTION_FIELD, match=models.MatchValue(value=collection))
 
 
 def _doc(doc_id: str) -> models.FieldCondition:
@@ -197,7 +235,7 @@ def _prefetch(scope: TenantScope, query: EngineQuery, vector: str) -> models.Pre
     return models.Prefetch(
         query=_nearest(query, vector),
         using=vector,
-        filter=_scoped(scope),
+        filter=_scoped(scope, _in(query.collection)),
         params=_params(scope, query, vector),
         limit=query.candidates,
     )

@@ -17,6 +17,7 @@ from typing import Any
 
 import qdrant_edge as qe
 
+from llmops_common.events.base import DEFAULT_COLLECTION
 from llmops_common.storage.errors import StoreUnavailableError
 
 from ..errors import RetrieverConfigError
@@ -24,14 +25,18 @@ from ..sparse import SparseVector
 from ..tenancy import TenantScope
 from .protocol import (
     CHUNK_INDEX_FIELD,
+    COLLECTION_FIELD,
     DENSE_VECTOR,
     DOC_ID_FIELD,
+    MAX_COLLECTIONS,
     SPARSE_VECTOR,
     TENANT_FIELD,
+    CollectionCount,
     CollectionSpec,
     EngineHit,
     EngineQuery,
     StoredChunk,
+    collection_counts,
 )
 
 WRITE_BATCH = 512
@@ -72,6 +77,7 @@ class EdgeEngine:
                 raise StoreUnavailableError(f"Qdrant Edge shard {path} is held by another instance") from error
             raise RetrieverConfigError(f"cannot open the Qdrant Edge shard {path}: {error}") from error
         _ensure_payload_indexes(shard)
+        _file_unlabelled_chunks(shard)
         return cls(shard, spec, optimize_after)
 
     @property
@@ -93,7 +99,7 @@ class EdgeEngine:
 
     def search(self, scope: TenantScope, query: EngineQuery) -> list[EngineHit]:
         """The best chunks of the tenant: one vector, or both fused by Qdrant's RRF."""
-        only = _scoped(scope)
+        only = _scoped(scope, _in(query.collection))
         # The stubs declare `Fusion.Rrf` apart from `Fusion`, though the engine takes it as a fusion query.
         fusion: Any = qe.Fusion.Rrf(k=query.rrf_k)
         vector = DENSE_VECTOR if query.mode == "dense" else SPARSE_VECTOR
@@ -127,9 +133,20 @@ class EdgeEngine:
             if offset is None:
                 return sorted(hits, key=lambda hit: int(hit.payload[CHUNK_INDEX_FIELD]))
 
-    def count(self, scope: TenantScope) -> int:
-        """How many chunks the tenant has."""
-        return self._shard.count(qe.CountRequest(exact=True, filter=_scoped(scope)))
+    def count(self, scope: TenantScope, collection: str | None = None) -> int:
+        """How many chunks the tenant has, in `collection` or in all its collections."""
+        conditions = () if collection is None else (_in(collection),)
+        return self._shard.count(qe.CountRequest(exact=True, filter=_scoped(scope, *conditions)))
+
+    def collections(self, scope: TenantScope) -> list[CollectionCount]:
+        """The tenant's collections by name, counted by Qdrant's facets over the `collection` index."""
+
+        def facet(*conditions: qe.FieldCondition) -> dict[str, int]:
+            request = qe.FacetRequest(COLLECTION_FIELD, MAX_COLLECTIONS, exact=True, filter=_scoped(scope, *conditions))
+            return {str(hit.value): hit.count for hit in self._shard.facet(request).hits}
+
+        first_chunks = qe.FieldCondition(key=CHUNK_INDEX_FIELD, match=qe.MatchValue(value=0))
+        return collection_counts(facet(), facet(first_chunks))
 
     def optimize(self) -> bool:
         """Indexes the points written since the last run once there are `optimize_after` of them, and on
@@ -171,12 +188,26 @@ def _ensure_payload_indexes(shard: qe.EdgeShard) -> None:
         shard.update(qe.UpdateOperation.create_field_index(TENANT_FIELD, qe.KeywordIndexParams(is_tenant=True)))
     if DOC_ID_FIELD not in existing:
         shard.update(qe.UpdateOperation.create_field_index(DOC_ID_FIELD, qe.PayloadSchemaType.Keyword))
+    if COLLECTION_FIELD not in existing:
+        # Searches match it, and listing collections facets on it, which needs an index.
+        shard.update(qe.UpdateOperation.create_field_index(COLLECTION_FIELD, qe.PayloadSchemaType.Keyword))
+
+
+def _file_unlabelled_chunks(shard: qe.EdgeShard) -> None:
+    """Puts chunks written before collections existed into the default collection, where they were found."""
+    unlabelled = qe.Filter(must=[qe.IsEmptyCondition(key=COLLECTION_FIELD)])
+    if shard.count(qe.CountRequest(exact=True, filter=unlabelled)):
+        shard.update(qe.UpdateOperation.set_payload_by_filter(unlabelled, {COLLECTION_FIELD: DEFAULT_COLLECTION}))
 
 
 def _scoped(scope: TenantScope, *conditions: qe.FieldCondition, must_not: list[Any] | None = None) -> qe.Filter:
     """The tenant's must-match condition and `conditions`: the only way this module builds a filter."""
     tenant = qe.FieldCondition(key=TENANT_FIELD, match=qe.MatchValue(value=scope.tenant))
     return qe.Filter(must=[tenant, *conditions], must_not=must_not)
+
+
+def _in(collection: str) -> qe.FieldCondition:
+    return qe.FieldCondition(key=COLLECTION_FIELD, match=qe.MatchValue(value=collection))
 
 
 def _doc(doc_id: str) -> qe.FieldCondition:
@@ -215,6 +246,6 @@ def _prefetch(scope: TenantScope, query: EngineQuery, vector: str) -> qe.Prefetc
     return qe.Prefetch(
         limit=query.candidates,
         query=_nearest(query, vector),
-        filter=_scoped(scope),
+        filter=_scoped(scope, _in(query.collection)),
         params=_params(scope, query, vector),
     )

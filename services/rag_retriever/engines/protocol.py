@@ -2,6 +2,9 @@
 
 Every read and delete takes a `TenantScope`; an engine turns it into a must-match filter on the
 `tenant` payload field in the one place where it builds its filters, so no engine can query unscoped.
+A search also matches the `collection` payload field: a tenant's collections (knowledge bases) are
+partitions of the payload inside the one physical collection of the embedding model, not Qdrant
+collections of their own (see `index`).
 """
 
 from __future__ import annotations
@@ -21,9 +24,13 @@ SPARSE_VECTOR = "sparse"
 """The names of the two vectors of every point."""
 
 TENANT_FIELD = "tenant"
+COLLECTION_FIELD = "collection"
 DOC_ID_FIELD = "doc_id"
 CHUNK_INDEX_FIELD = "chunk_index"
 """Payload fields the engines filter or order on."""
+
+MAX_COLLECTIONS = 10_000
+"""The most collections of one tenant a listing returns."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +56,8 @@ class EngineQuery:
     """One search, already embedded; `candidates` is how many each side of a hybrid search brings to fusion."""
 
     mode: SearchMode
+    collection: str
+    """The tenant's collection to search."""
     dense: Sequence[float] | None
     sparse: SparseVector | None
     limit: int
@@ -64,6 +73,21 @@ class EngineHit:
 
     score: float
     payload: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class CollectionCount:
+    """One collection of a tenant: its name, its documents and its chunks."""
+
+    name: str
+    documents: int
+    chunks: int
+
+
+def collection_counts(chunks: Mapping[str, int], documents: Mapping[str, int]) -> list[CollectionCount]:
+    """The collections by name, from the chunk count of each and the count of its first chunks (one per
+    document)."""
+    return [CollectionCount(name, documents.get(name, 0), count) for name, count in sorted(chunks.items())]
 
 
 class VectorEngine(Protocol):
@@ -85,8 +109,11 @@ class VectorEngine(Protocol):
     def document_chunks(self, scope: TenantScope, doc_id: str) -> list[EngineHit]:
         """Every chunk of `doc_id` within `scope`, in chunk order, with score 0."""
 
-    def count(self, scope: TenantScope) -> int:
-        """How many chunks the tenant has."""
+    def count(self, scope: TenantScope, collection: str | None = None) -> int:
+        """How many chunks the tenant has, in `collection` or in all its collections."""
+
+    def collections(self, scope: TenantScope) -> list[CollectionCount]:
+        """The tenant's collections that hold a chunk, by name."""
 
     def optimize(self) -> bool:
         """Builds the search indexes of recently written points, if the store leaves that to its caller.

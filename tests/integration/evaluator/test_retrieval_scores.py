@@ -105,7 +105,7 @@ async def requester(settings: PlatformSettings, tmp_path: Path) -> AsyncIterator
 
 async def ranking(requester: Requester[RetrievalAnsweredV1], tenant: str, query: str) -> list[str]:
     """The documents the retriever gives `tenant` for `query`, best first."""
-    request = RetrievalRequestedV1(request_id="test", tenant=tenant, collection="docs", query=query, top_k=5)
+    request = RetrievalRequestedV1(request_id="test", tenant=tenant, collection="default", query=query, top_k=5)
     answer = await requester.request(request, topic=RETRIEVAL_REQUESTS.name, timeout=10)
     return [chunk.doc_id for chunk in answer.chunks]
 

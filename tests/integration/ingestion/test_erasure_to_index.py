@@ -66,7 +66,7 @@ async def test_erasing_a_data_subject_removes_its_chunks_from_the_index(
 
     async def found() -> set[str]:
         request = RetrievalRequestedV1(
-            request_id=f"q-{unique}", tenant=tenant, collection="docs", query="API key", top_k=5
+            request_id=f"q-{unique}", tenant=tenant, collection="default", query="API key", top_k=5
         )
         answer = await requester.request(request, topic=RETRIEVAL_REQUESTS.name, timeout=10)
         return {chunk.doc_id for chunk in answer.chunks}

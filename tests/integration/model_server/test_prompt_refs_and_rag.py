@@ -12,7 +12,7 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from llmops_common.events import RetrievalAnsweredV1, RetrievalRequestedV1
-from llmops_common.events.retrieval import RetrievedChunk
+from llmops_common.events.retrieval import COLLECTION_NOT_FOUND, RetrievedChunk
 from llmops_common.kafka.bus import Bus
 from llmops_common.kafka.consumer import EventContext
 from llmops_common.kafka.request_reply import send_reply
@@ -104,13 +104,19 @@ async def test_prompt_refs_render_from_the_replica(
 @pytest.fixture
 async def retriever_responder(settings: PlatformSettings, tmp_path: Path) -> AsyncIterator[list[RetrievalRequestedV1]]:
     """Answers retrieval requests on the real broker as the retriever does, with two fixed chunks; a
-    query containing `slow` gets no answer."""
+    query containing `slow` gets no answer, and the collection `nowhere` is unknown."""
     seen: list[RetrievalRequestedV1] = []
     bus = Bus.create(settings, source="tests", state_dir=tmp_path / "responder", registry=CollectorRegistry())
 
     async def answer(request: RetrievalRequestedV1, context: EventContext) -> None:
         seen.append(request)
         if "slow" in request.query:
+            return
+        if request.collection == "nowhere":
+            unknown = RetrievalAnsweredV1(
+                request_id=request.request_id, error="no collection 'nowhere'", error_code=COLLECTION_NOT_FOUND
+            )
+            await send_reply(bus.publisher, context, unknown)
             return
         chunks = [
             RetrievedChunk(
@@ -160,6 +166,13 @@ async def test_rag_puts_chunks_into_the_context_and_returns_sources(
             max_tokens=1,
             extra_body={"rag": {**rag, "on_timeout": "no_context"}},
         )
+        with pytest.raises(openai.NotFoundError) as unknown:
+            await client.chat.completions.create(
+                model=base,
+                messages=[{"role": "user", "content": "how often rotate?"}],
+                max_tokens=1,
+                extra_body={"rag": {"collection": "nowhere"}},
+            )
     ours = [r for r in retriever_responder if r.tenant == tenant]
     assert next((r.collection, r.query, r.top_k) for r in ours) == ("docs", "how often rotate?", 2)
     assert scripted_engine.prompts[0].startswith("system: Answer using the following context.")
@@ -174,3 +187,11 @@ async def test_rag_puts_chunks_into_the_context_and_returns_sources(
     assert degraded.model_extra is not None
     assert "sources" not in degraded.model_extra
     assert scripted_engine.prompts[-1] == "user: slow again\nassistant:"
+    assert unknown.value.status_code == 404
+    assert unknown.value.body == {
+        "message": "no collection 'nowhere': ingest documents into it first",
+        "type": "not_found_error",
+        "param": "rag.collection",
+        "code": "collection_not_found",
+    }
+    assert len(scripted_engine.prompts) == 2  # neither the late request nor the unknown collection generated

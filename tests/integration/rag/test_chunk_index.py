@@ -9,12 +9,15 @@ import pytest
 from tokenizers import Tokenizer
 
 from llmops_common.embedding.sentence_embedder import Vectors
+from llmops_common.events.base import DEFAULT_COLLECTION
 from llmops_common.storage.errors import StoreUnavailableError
 from services.rag_retriever.chunking import Chunk, Chunker
-from services.rag_retriever.engines.protocol import SearchMode
+from services.rag_retriever.config import EmbeddedEngine
+from services.rag_retriever.engines.opening import open_engine
+from services.rag_retriever.engines.protocol import CollectionCount, CollectionSpec, SearchMode, StoredChunk
 from services.rag_retriever.errors import RetrieverConfigError, TenantRequiredError
 from services.rag_retriever.fusion import reciprocal_rank_fusion
-from services.rag_retriever.index import ChunkHit, ChunkIndex, SearchSettings
+from services.rag_retriever.index import ChunkHit, ChunkIndex, SearchSettings, chunk_payload
 from services.rag_retriever.sparse import Bm25Encoder
 
 from .conftest import DIMENSION, IndexTarget
@@ -31,19 +34,36 @@ class Writer:
         self.tokenizer = tokenizer
 
     def write(
-        self, tenant: str, doc_id: str, version: int, texts: Sequence[str], owner: str = "", seed: int = 0
+        self,
+        tenant: str,
+        doc_id: str,
+        version: int,
+        texts: Sequence[str],
+        owner: str = "",
+        seed: int = 0,
+        collection: str = DEFAULT_COLLECTION,
     ) -> int:
         chunks = [self.chunk(n, text) for n, text in enumerate(texts)]
         dense = vectors(len(texts), seed)
         sparse = [self.keywords.encode_document_tokens(chunk.token_ids) for chunk in chunks]
-        return self.index.replace_document(tenant, doc_id, version, chunks, dense, sparse, {"owner": owner})
+        metadata = {"owner": owner}
+        return self.index.replace_document(tenant, doc_id, version, chunks, dense, sparse, metadata, collection)
 
     def chunk(self, number: int, text: str) -> Chunk:
         [chunk] = Chunker(self.tokenizer).split(text)
         return Chunk(number, chunk.text, chunk.start, chunk.end, chunk.token_ids)
 
-    def search(self, tenant: str | None, text: str, mode: SearchMode, top_k: int = 5, seed: int = 99) -> list[ChunkHit]:
-        return self.index.search(tenant, vectors(1, seed)[0], self.keywords.encode_query(text), top_k, mode)
+    def search(
+        self,
+        tenant: str | None,
+        text: str,
+        mode: SearchMode,
+        top_k: int = 5,
+        seed: int = 99,
+        collection: str = DEFAULT_COLLECTION,
+    ) -> list[ChunkHit]:
+        query = self.keywords.encode_query(text)
+        return self.index.search(tenant, vectors(1, seed)[0], query, top_k, mode, collection)
 
 
 def vectors(count: int, seed: int) -> Vectors:
@@ -113,6 +133,85 @@ def test_a_tenant_never_sees_another_tenants_chunk_even_for_identical_text(
     assert writer.search("initech", text, mode, top_k=10, seed=7) == []
     assert chunk_index.count("acme") == 1
     assert chunk_index.count("globex") == 2
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_search_sees_only_its_collection_of_its_tenant(
+    writer: Writer, chunk_index: ChunkIndex, mode: SearchMode
+) -> None:
+    text = "Holidays are booked in the staff portal"
+    # The same text and vectors in two collections of one tenant and in another tenant's collection
+    # of the same name: only the tenant and collection filters tell them apart.
+    writer.write("acme", "kb1-doc", 1, [text], owner="acme kb1", seed=7, collection="kb1")
+    writer.write("acme", "kb2-doc", 1, [text], owner="acme kb2", seed=7, collection="kb2")
+    writer.write("globex", "kb1-doc", 1, [text], owner="globex kb1", seed=7, collection="kb1")
+
+    def owners(tenant: str, collection: str) -> list[str]:
+        hits = writer.search(tenant, text, mode, top_k=10, seed=7, collection=collection)
+        return [str(hit.metadata["owner"]) for hit in hits]
+
+    assert owners("acme", "kb1") == ["acme kb1"]
+    assert owners("acme", "kb2") == ["acme kb2"]
+    assert owners("globex", "kb1") == ["globex kb1"]
+    assert owners("globex", "kb2") == []
+    assert owners("acme", DEFAULT_COLLECTION) == []
+    assert (chunk_index.count("acme", "kb1"), chunk_index.count("acme", "kb3"), chunk_index.count("acme")) == (1, 0, 2)
+
+
+def test_collections_are_listed_per_tenant_with_their_documents_and_chunks(
+    writer: Writer, chunk_index: ChunkIndex
+) -> None:
+    writer.write("acme", "guide", 1, ["guide one", "guide two", "guide three"], collection="handbook")
+    writer.write("acme", "faq", 1, ["faq one"], collection="handbook")
+    writer.write("acme", "notes", 1, ["notes one", "notes two"])
+    writer.write("globex", "guide", 1, ["their guide"], collection="handbook")
+
+    assert chunk_index.collections("acme") == [
+        CollectionCount(DEFAULT_COLLECTION, documents=1, chunks=2),
+        CollectionCount("handbook", documents=2, chunks=4),
+    ]
+    assert chunk_index.collections("globex") == [CollectionCount("handbook", documents=1, chunks=1)]
+    assert chunk_index.collections("initech") == []
+    with pytest.raises(TenantRequiredError):
+        chunk_index.collections(None)
+
+    chunk_index.delete_document("acme", "guide")
+    chunk_index.delete_document("acme", "faq")
+
+    assert chunk_index.collections("acme") == [CollectionCount(DEFAULT_COLLECTION, documents=1, chunks=2)]
+
+
+def test_a_version_in_another_collection_moves_the_document(writer: Writer, chunk_index: ChunkIndex) -> None:
+    writer.write("acme", "guide", 1, ["guide water one", "guide water two"], collection="drafts")
+
+    writer.write("acme", "guide", 2, ["guide water"], collection="published")
+
+    assert writer.search("acme", "guide water", "hybrid", collection="drafts") == []
+    assert [hit.doc_version for hit in writer.search("acme", "guide water", "hybrid", collection="published")] == [2]
+    assert chunk_index.collections("acme") == [CollectionCount("published", documents=1, chunks=1)]
+
+
+def test_chunks_written_before_collections_existed_open_in_the_default_collection(
+    index_target: IndexTarget, tokenizer: Tokenizer
+) -> None:
+    embedded: EmbeddedEngine = "qdrant-local" if index_target.engine == "qdrant-local" else "edge"
+    spec = CollectionSpec(index_target.collection, DIMENSION)
+    engine = open_engine(index_target.settings, index_target.state_dir, spec, embedded, optimize_after=1)
+    writer = Writer(ChunkIndex(engine), tokenizer)
+    chunk = writer.chunk(0, "legacy water")
+    payload = {
+        key: value
+        for key, value in chunk_payload("acme", "legacy", 1, 0, chunk.text, {}).items()
+        if key != "collection"
+    }
+    sparse = writer.keywords.encode_document_tokens(chunk.token_ids)
+    engine.upsert([StoredChunk("00000000-0000-0000-0000-000000000001", vectors(1, 0)[0].tolist(), sparse, payload)])
+    engine.close()
+
+    reopened = Writer(index_target.open(), tokenizer)
+
+    assert [hit.doc_id for hit in reopened.search("acme", "legacy water", "hybrid")] == ["legacy"]
+    assert reopened.index.collections("acme") == [CollectionCount(DEFAULT_COLLECTION, documents=1, chunks=1)]
 
 
 @pytest.mark.parametrize("tenant", [None, "", "  ", "acme/../globex"])

@@ -8,10 +8,11 @@ from pathlib import Path
 import pytest
 
 from llmops_common.embedding.sentence_embedder import SentenceTransformerEmbedder, Vectors
+from llmops_common.events.base import DEFAULT_COLLECTION
 from llmops_common.settings import PlatformSettings
 from services.rag_retriever.config import RetrieverConfig
 from services.rag_retriever.engines.protocol import SearchMode
-from services.rag_retriever.errors import TenantRequiredError
+from services.rag_retriever.errors import CollectionNotFoundError, TenantRequiredError
 from services.rag_retriever.retriever import DocumentText, Retriever, open_retriever
 
 SALARY_MEMO = "Salary bands for 2025: engineers in level 3 earn between 70,000 and 85,000 EUR."
@@ -98,6 +99,22 @@ def test_an_erased_document_is_no_longer_found(retriever: Retriever) -> None:
     retriever.erase_document("acme", "memo")
 
     assert [hit.doc_id for hit in retriever.search("acme", "How much do level 3 engineers earn?")] == ["menu"]
+
+
+def test_a_search_of_a_collection_the_tenant_lacks_is_an_error_not_an_empty_context(retriever: Retriever) -> None:
+    retriever.index_documents(
+        [
+            DocumentText("acme", "memo", 1, SALARY_MEMO, collection="hr"),
+            DocumentText("globex", "menu", 1, "The canteen serves lasagne on Thursdays.", collection="canteen"),
+        ]
+    )
+
+    assert [hit.doc_id for hit in retriever.search("acme", "salary bands", collection="hr")] == ["memo"]
+    assert retriever.search("acme", "zebra", mode="sparse", collection="hr") == []  # known, nothing matched
+    for tenant, collection in (("acme", "canteen"), ("acme", DEFAULT_COLLECTION), ("globex", "hr")):
+        with pytest.raises(CollectionNotFoundError, match=collection):
+            retriever.search(tenant, "salary bands", collection=collection)
+    assert [(c.name, c.documents) for c in retriever.collections("acme")] == [("hr", 1)]
 
 
 def test_a_long_document_is_chunked_with_overlap_and_found_by_its_middle(retriever: Retriever) -> None:

@@ -133,7 +133,7 @@ async def test_each_search_mode_can_be_asked_for_per_request(
 
     async def ask(mode: str) -> RetrievalAnsweredV1:
         request = RetrievalRequestedV1.model_validate(
-            {"request_id": f"{mode}-{unique}", "tenant": tenant, "collection": "docs", "query": "refunds card"}
+            {"request_id": f"{mode}-{unique}", "tenant": tenant, "collection": "default", "query": "refunds card"}
             | {"mode": mode}
         )
         return await requester.request(request, topic=RETRIEVAL_REQUESTS.name, timeout=10)
@@ -171,7 +171,7 @@ async def test_an_embedding_failure_is_retried_then_dead_lettered_and_the_stream
     assert "embedding model failed" in reason["dlq_reason"]
     assert poisoned.failures == settings.handler_max_attempts
 
-    request = RetrievalRequestedV1(request_id=f"after-{unique}", tenant=tenant, collection="docs", query="invoices")
+    request = RetrievalRequestedV1(request_id=f"after-{unique}", tenant=tenant, collection="default", query="invoices")
 
     async def good_is_found() -> bool:  # it was published after the bad one
         answer = await requester.request(request, topic=RETRIEVAL_REQUESTS.name, timeout=10)

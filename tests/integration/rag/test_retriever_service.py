@@ -51,7 +51,7 @@ async def test_documents_are_indexed_per_tenant_searched_and_erased(
 
     async def ask(tenant: str) -> RetrievalAnsweredV1:
         request = RetrievalRequestedV1(
-            request_id=f"q-{tenant}", tenant=tenant, collection="docs", query="how do I rotate a key?", top_k=3
+            request_id=f"q-{tenant}", tenant=tenant, collection="default", query="how do I rotate a key?", top_k=3
         )
         return await requester.request(request, topic=RETRIEVAL_REQUESTS.name, timeout=10)
 

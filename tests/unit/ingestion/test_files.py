@@ -33,6 +33,23 @@ def test_jsonl_csv_parquet_and_folders_give_records(tmp_path: Path) -> None:
     assert [(r.record_id, r.source) for r in folder] == [("guides/setup.md", "docs"), ("notes.txt", "docs")]
 
 
+def test_documents_go_into_the_named_collection(tmp_path: Path) -> None:
+    (tmp_path / "a.jsonl").write_text('{"record_id": "r1", "text": "one"}\n')
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "notes.txt").write_text("Plain notes.")
+
+    named = [
+        *read_records(tmp_path / "a.jsonl", tenant="acme", dataset=None, kind="document", collection="handbook"),
+        *read_records(tmp_path / "docs", tenant="acme", dataset=None, kind="document", collection="handbook"),
+    ]
+    unnamed = list(read_records(tmp_path / "a.jsonl", tenant="acme", dataset=None, kind="document"))
+
+    assert [r.collection for r in named] == ["handbook", "handbook"]
+    assert [r.collection for r in unnamed] == [None]
+    with pytest.raises(IngestFileError, match="collection"):
+        list(read_records(tmp_path / "a.jsonl", tenant="acme", dataset=None, kind="document", collection="a/b"))
+
+
 @pytest.mark.parametrize(
     ("name", "content", "message"),
     [

@@ -244,6 +244,22 @@ def test_a_new_version_of_a_document_is_not_a_duplicate_of_its_old_version() -> 
     assert other.kind == DuplicateKind.NEAR
 
 
+def test_a_document_is_unique_within_its_collection_and_two_collections_may_share_it() -> None:
+    pipeline = IngestionPipeline(SETTINGS, redactor=RegexRedactor())
+
+    kb1 = pipeline.process(doc("river", RIVER).model_copy(update={"collection": "kb1"}))
+    kb2 = pipeline.process(doc("river-kb2", RIVER).model_copy(update={"collection": "kb2"}))
+    again = pipeline.process(doc("river-again", RIVER).model_copy(update={"collection": "kb1"}))
+    default = pipeline.process(doc("river-default", RIVER))
+
+    assert isinstance(kb1, CleanRecord)
+    assert isinstance(kb2, CleanRecord)
+    assert isinstance(default, CleanRecord)
+    assert (kb1.collection, kb2.collection, default.collection) == ("kb1", "kb2", "default")
+    assert isinstance(again, Duplicate)
+    assert again.duplicate_of == kb1.doc_id
+
+
 def test_pii_counts_only_records_that_reached_redaction() -> None:
     pipeline = IngestionPipeline(SETTINGS, redactor=RegexRedactor())
 

@@ -62,3 +62,19 @@ def test_pending_changes_are_settled_by_a_seal_but_later_ones_stay(tmp_path: Pat
     assert [p.dataset for p in store.ledger.changed()] == []
     assert store.ledger.exists("acme", "support")
     assert not store.ledger.exists("acme", "nope")
+
+
+def test_a_document_gets_a_new_version_when_it_moves_to_another_collection(tmp_path: Path) -> None:
+    store = IngestionStore(tmp_path / "ingestion.sqlite")
+    assert store.next_document_version("doc-1", "acme", "h1") == 1
+    assert store.next_document_version("doc-2", "acme", "h2", collection="kb1") == 1
+    assert store.next_document_version("doc-3", "globex", "h3", collection="kb1") == 1
+
+    assert store.next_document_version("doc-2", "acme", "h2", collection="kb1") is None
+    assert store.next_document_version("doc-1", "acme", "h1", collection="kb1") == 2
+
+    assert store.collection_documents("acme", "kb1") == ["doc-1", "doc-2"]
+    assert store.collection_documents("acme", "default") == []
+    store.erase_documents(["doc-2"])
+    assert store.collection_documents("acme", "kb1") == ["doc-1"]
+    assert store.next_document_version("doc-2", "acme", "h2", collection="kb1") == 2

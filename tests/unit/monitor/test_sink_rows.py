@@ -50,8 +50,17 @@ def test_a_blocking_routes_line_is_built_at_write_time() -> None:
     assert done == (model_with_envelope(envelope, event), "e1", AT, pending[3], None)
 
 
-def test_the_deduplication_token_names_each_partitions_offsets_and_the_row_count() -> None:
+def test_the_deduplication_token_names_each_partitions_offsets_event_ids_and_the_row_count() -> None:
     rows = [row(1, 7), row(1, 8), row(0, 3), row(1, 10)]
 
-    assert deduplication_token(rows) == "t:0:3-3;t:1:7-10#4"
-    assert deduplication_token(rows[:3]) == "t:0:3-3;t:1:7-8#3"
+    assert deduplication_token(rows) == "t:0:3-3:e3-e3;t:1:7-10:e7-e10#4"
+    assert deduplication_token(rows[:3]) == "t:0:3-3:e3-e3;t:1:7-8:e7-e8#3"
+
+
+def test_other_events_at_the_same_offsets_get_another_token() -> None:
+    # A topic created again (or a broker that lost its data) numbers its records from 0 again.
+    before = [row(0, 0), row(0, 1)]
+    envelope = Envelope(id="other", type="t", source="s", time=AT)
+    after = [new_row(b"{}\n", envelope, freeze_record(record(0, 0))), row(0, 1)]
+
+    assert deduplication_token(before) != deduplication_token(after)

@@ -28,6 +28,9 @@ def ingest(
     tenant: Annotated[str, typer.Option(help="The tenant the records belong to.")],
     kind: Annotated[str, typer.Option(help="document (for RAG) or example (for fine-tuning).")] = "document",
     dataset: Annotated[str | None, typer.Option(help="The dataset examples accumulate into.")] = None,
+    collection: Annotated[
+        str | None, typer.Option(help="The knowledge base documents go into, which RAG requests name (default).")
+    ] = None,
 ) -> None:
     """Publishes the records of PATH to llmops.data.raw, where the ingestion service cleans them."""
     if kind not in ("document", "example"):
@@ -35,7 +38,7 @@ def ingest(
     if not path.exists():
         raise typer.BadParameter(f"{path} does not exist")
     record_kind: Kind = "document" if kind == "document" else "example"
-    records = read_records(path, tenant=tenant, dataset=dataset, kind=record_kind)
+    records = read_records(path, tenant=tenant, dataset=dataset, kind=record_kind, collection=collection)
     try:
         sent = asyncio.run(_publish(PlatformSettings(), records))
     except IngestFileError as error:

@@ -7,12 +7,14 @@ import logging
 import typer
 
 from .data import data_app
+from .demo import demo
 from .dlq import dlq_app
 from .evals import eval_app
 from .ingest import ingest
 from .keys import keys_app
 from .model import model_app
 from .prompts import prompts_app
+from .rag_collections import collections_app
 from .report import report
 from .status import status
 from .topics import topics
@@ -34,10 +36,12 @@ app.command()(status)
 app.command()(topics)
 app.command()(ingest)
 app.command()(report)
+app.command()(demo)
 app.add_typer(prompts_app, name="prompts")
 app.add_typer(keys_app, name="keys")
 app.add_typer(model_app, name="model")
 app.add_typer(data_app, name="data")
+app.add_typer(collections_app, name="collections")
 app.add_typer(train_app, name="train")
 app.add_typer(eval_app, name="eval")
 app.add_typer(dlq_app, name="dlq")

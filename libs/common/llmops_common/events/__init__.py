@@ -17,7 +17,7 @@ from .lifecycle import (
     ModelRolledBackV1,
 )
 from .prompts import PromptLabelMovedV1, PromptVersionCreatedV1
-from .retrieval import RetrievalAnsweredV1, RetrievalRequestedV1
+from .retrieval import CollectionsListedV1, CollectionsRequestedV1, RetrievalAnsweredV1, RetrievalRequestedV1
 from .training import (
     EvalCompletedV1,
     MetricDelta,
@@ -49,6 +49,8 @@ EVENT_MODELS: dict[str, type[Event]] = {
         ModelAdapterLoadFailedV1,
         RetrievalRequestedV1,
         RetrievalAnsweredV1,
+        CollectionsRequestedV1,
+        CollectionsListedV1,
         InferenceCompletedV1,
         FeedbackSubmittedV1,
         AlertFiredV1,
@@ -70,6 +72,8 @@ __all__ = [
     "ArtifactRef",
     "BudgetExceededV1",
     "BudgetResetV1",
+    "CollectionsListedV1",
+    "CollectionsRequestedV1",
     "DatasetSealedV1",
     "DocumentErasedV1",
     "DocumentIngestedV1",

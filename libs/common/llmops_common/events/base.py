@@ -7,6 +7,10 @@ from typing import Annotated, ClassVar
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 TenantId = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.-]+$")]
+CollectionName = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.-]+$")]
+"""A tenant's named knowledge base of documents for RAG; the tenant's rule, so it fits a URL path as it is."""
+DEFAULT_COLLECTION = "default"
+"""The collection a document goes into, and RAG searches, when none is named."""
 Sha256Hex = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 Metadata = dict[str, str | int | float | bool | None]
 

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from .base import ArtifactRef, ClosedModel, Event, Metadata, TenantId
+from .base import ArtifactRef, ClosedModel, CollectionName, Event, Metadata, TenantId
 from .dataset_profile import DatasetProfile
 
 
@@ -33,6 +33,10 @@ class RecordSubmittedV1(Event):
     completion: str | None = None
     messages: list[ChatMessage] | None = None
     metadata: Metadata = Field(default_factory=dict)
+    collection: CollectionName | None = Field(
+        default=None,
+        description="The knowledge base a document goes into; None: `default`. Examples ignore it.",
+    )
 
     @model_validator(mode="after")
     def _has_content_for_kind(self) -> RecordSubmittedV1:
@@ -57,13 +61,19 @@ class DocumentIngestedV1(Event):
     source: str
     text: str
     metadata: Metadata = Field(default_factory=dict)
+    collection: CollectionName | None = Field(
+        default=None,
+        description="The tenant's knowledge base the document belongs to; None: `default`. A document is in "
+        "one collection: a version in another one moves it.",
+    )
 
     def event_key(self) -> str:
         return self.doc_id
 
 
 class DocumentErasedV1(Event):
-    """A right-to-erasure request was carried out: the document must leave every index."""
+    """A right-to-erasure request was carried out, or the document's collection was deleted: the document
+    must leave every index."""
 
     event_type = "llmops.data.document.erased.v1"
 
@@ -72,6 +82,9 @@ class DocumentErasedV1(Event):
     reason: str = Field(min_length=1)
     requested_by: str
     erasure_id: str | None = Field(default=None, description="The erasure request that removed the document.")
+    collection: CollectionName | None = Field(
+        default=None, description="Set when the document left with its whole collection, which was deleted."
+    )
 
     def event_key(self) -> str:
         return self.doc_id

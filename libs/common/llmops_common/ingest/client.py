@@ -1,4 +1,4 @@
-"""A small synchronous client of the ingestion service's dataset and erasure routes, for the CLI."""
+"""A small synchronous client of the ingestion service's dataset, erasure and collection routes, for the CLI."""
 
 from __future__ import annotations
 
@@ -36,6 +36,15 @@ class IngestionClient(JsonServiceClient):
     def erase(self, request: dict[str, Any]) -> ErasureCompletedV1:
         """Carries out an erasure request (`doc_id`, or `key` and `value`, and `reason`)."""
         return ErasureCompletedV1.model_validate(self._call("POST", "/v1/erasures", json=request))
+
+    def collections(self) -> list[dict[str, Any]]:
+        """The tenant's collections: `name`, `documents` and `chunks` of each, by name."""
+        body: list[dict[str, Any]] = self._call_json("GET", "/v1/collections")
+        return body
+
+    def delete_collection(self, name: str) -> int:
+        """Deletes a collection from the index; returns how many documents left it."""
+        return int(self._call("DELETE", f"/v1/collections/{quote(name, safe='')}")["documents"])
 
 
 def _path(name: str) -> str:

@@ -28,10 +28,14 @@ class IngestFileError(PermanentError):
     code = "invalid_ingest_file"
 
 
-def read_records(path: Path, *, tenant: str, dataset: str | None, kind: Kind) -> Iterator[RecordSubmittedV1]:
-    """The records in `path`, a file or a folder, one at a time."""
+def read_records(
+    path: Path, *, tenant: str, dataset: str | None, kind: Kind, collection: str | None = None
+) -> Iterator[RecordSubmittedV1]:
+    """The records in `path`, a file or a folder, one at a time; documents go into `collection` (the
+    default one when None)."""
+    owner = {"tenant": tenant, "dataset": dataset, "kind": kind, "collection": collection}
     if path.is_dir():
-        yield from _folder(path, tenant, dataset, kind)
+        yield from _folder(path, owner)
         return
     readers = {".jsonl": _jsonl, ".csv": _csv, ".parquet": _parquet}
     reader = readers.get(path.suffix.lower())
@@ -41,12 +45,11 @@ def read_records(path: Path, *, tenant: str, dataset: str | None, kind: Kind) ->
             ".parquet, or a folder of .txt and .md files"
         )
     for place, fields in reader(path):
-        yield _record(path, place, fields, tenant, dataset, kind)
+        yield _record(path, place, fields, owner)
 
 
-def _record(
-    path: Path, place: str, fields: dict[str, Any], tenant: str, dataset: str | None, kind: Kind
-) -> RecordSubmittedV1:
+def _record(path: Path, place: str, fields: dict[str, Any], owner: dict[str, Any]) -> RecordSubmittedV1:
+    """The record of one line or row; `owner` holds the fields the command sets for every record."""
     fields = {name: value for name, value in fields.items() if name in RECORD_FIELDS and value not in (None, "")}
     for name in ("messages", "metadata"):
         if isinstance(fields.get(name), str):
@@ -57,7 +60,7 @@ def _record(
     fields.setdefault("record_id", f"{path.name}:{place.split()[-1]}")
     fields.setdefault("source", path.name)
     try:
-        return RecordSubmittedV1.model_validate({**fields, "tenant": tenant, "dataset": dataset, "kind": kind})
+        return RecordSubmittedV1.model_validate({**fields, **owner})
     except ValidationError as error:
         problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'record'}: {e['msg']}" for e in error.errors())
         raise IngestFileError(f"{path}, {place}: {problems}") from error
@@ -98,8 +101,8 @@ def _parquet(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
             yield f"row {number}", row
 
 
-def _folder(folder: Path, tenant: str, dataset: str | None, kind: Kind) -> Iterator[RecordSubmittedV1]:
-    if kind != "document":
+def _folder(folder: Path, owner: dict[str, Any]) -> Iterator[RecordSubmittedV1]:
+    if owner["kind"] != "document":
         raise IngestFileError(f"{folder}: a folder of text files holds documents, not examples")
     for file in sorted(p for p in folder.rglob("*") if p.suffix.lower() in TEXT_SUFFIXES and p.is_file()):
         relative = file.relative_to(folder).as_posix()
@@ -107,4 +110,4 @@ def _folder(folder: Path, tenant: str, dataset: str | None, kind: Kind) -> Itera
             text = file.read_text(encoding="utf-8")
         except UnicodeDecodeError as error:
             raise IngestFileError(f"{file}: not UTF-8 text (byte {error.start})") from error
-        yield _record(file, "file", {"record_id": relative, "text": text, "source": folder.name}, tenant, dataset, kind)
+        yield _record(file, "file", {"record_id": relative, "text": text, "source": folder.name}, owner)

@@ -46,7 +46,8 @@ class Bus:
             heartbeat_interval_ms=settings.kafka_heartbeat_interval_ms,
             low_latency_fetch_wait_ms=settings.kafka_request_fetch_wait_ms,
         )
-        return cls(broker, EventPublisher(broker, source), consumer, idempotency)
+        publisher = EventPublisher(broker, source, timeout=settings.kafka_publish_timeout_seconds)
+        return cls(broker, publisher, consumer, idempotency)
 
     async def start(self) -> None:
         """Connects to Kafka and starts every registered subscriber."""

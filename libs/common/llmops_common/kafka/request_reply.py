@@ -132,8 +132,9 @@ async def send_reply(publisher: EventPublisher, request: EventContext, reply: Ev
         raise PermanentError("the request names no reply topic or correlation id")
 
 
-InvalidRequestReply = Callable[[Mapping[str, Any], InvalidEventError], Event]
-"""Builds the error reply to an invalid request from its JSON body (as far as it parses) and the error."""
+InvalidRequestReply = Callable[[str, Mapping[str, Any], InvalidEventError], Event]
+"""Builds the error reply to an invalid request from its event type (a topic may carry several kinds of
+request), its JSON body (as far as it parses) and the error."""
 
 
 def invalid_request_replier(publisher: EventPublisher, build_reply: InvalidRequestReply) -> InvalidEventHandler:
@@ -145,7 +146,8 @@ def invalid_request_replier(publisher: EventPublisher, build_reply: InvalidReque
             envelope = parse_envelope(decode_headers(record.headers))
         except InvalidEventError:
             return  # no envelope, no correlation id: nobody to answer
-        await _publish_reply(publisher, envelope.extensions, build_reply(_json_object(record.value), error))
+        answer = build_reply(envelope.type, _json_object(record.value), error)
+        await _publish_reply(publisher, envelope.extensions, answer)
 
     return reply
 
