@@ -94,14 +94,8 @@ def _retriever_asker(runtime: ServiceRuntime, settings: Settings) -> AskRetrieve
         fetch_max_wait_ms=settings.kafka_request_fetch_wait_ms,
     )
     timeout = settings.eval_retrieval_timeout_seconds
-    ready = False
 
     async def ask(request: RetrievalRequestedV1) -> RetrievalAnsweredV1:
-        nonlocal ready
-        if not ready:
-            # A reply published before the reply consumer holds its position would pass unseen.
-            await requester.wait_ready(timeout=timeout)
-            ready = True
-        return await requester.request(request, topic=RETRIEVAL_REQUESTS.name, timeout=timeout)
+        return await requester.request_when_ready(request, topic=RETRIEVAL_REQUESTS.name, timeout=timeout)
 
     return ask

@@ -43,14 +43,9 @@ class RetrieverFailedError(RetryableError):
 
 def retriever_asker(requester: Requester[CollectionsListedV1], timeout: float) -> AskRetriever:
     """Asks through `requester`, once its reply consumer holds its position (else a reply could pass unseen)."""
-    ready = False
 
     async def ask(request: CollectionsRequestedV1) -> CollectionsListedV1:
-        nonlocal ready
-        if not ready:
-            await requester.wait_ready(timeout=timeout)
-            ready = True
-        return await requester.request(request, topic=RETRIEVAL_REQUESTS.name, timeout=timeout)
+        return await requester.request_when_ready(request, topic=RETRIEVAL_REQUESTS.name, timeout=timeout)
 
     return ask
 

@@ -58,6 +58,7 @@ class Requester(Generic[R]):
             decoder=skip_decoding,
         )
         self._subscriber(self._on_reply)
+        self._ready = False
 
     async def wait_ready(self, timeout: float | None = 10.0) -> None:
         """Waits until the reply consumer holds its position, so no reply can pass unseen; then it rests
@@ -71,6 +72,14 @@ class Requester(Generic[R]):
                 await consumer.position(TopicPartition(partition.topic, partition.partition))
         if not self._pending:
             self._rest()
+
+    async def request_when_ready(self, event: Event, *, topic: str, timeout: float) -> R:
+        """`request`, after `wait_ready` on the first call: a requester built before its broker started
+        takes its position only once it runs, and a reply published before then would pass unseen."""
+        if not self._ready:
+            await self.wait_ready(timeout=timeout)
+            self._ready = True
+        return await self.request(event, topic=topic, timeout=timeout)
 
     async def request(self, event: Event, *, topic: str, timeout: float) -> R:
         """Publishes `event` on `topic` and returns the reply; raises `RequestTimeoutError` in time."""
