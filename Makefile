@@ -18,7 +18,7 @@ demo: $(VENV)/.installed-platform
 	$(BIN)/llmops demo
 
 test: $(VENV)/.installed-dev $(VENV)/.installed-vllm
-	$(BIN)/python -m pytest -m "not slow" tests/unit tests/integration tests/security tests/e2e
+	$(BIN)/python -m pytest -m "not slow" tests/unit tests/integration tests/security tests/reliability tests/e2e
 
 # Fine-tunes a real small model (SmolLM2-135M-Instruct, fetched from PyPI as a GGUF file, which transformers
 # reads with the gguf package): minutes on 2 CPUs.

@@ -45,11 +45,12 @@ class Ingestion:
 
     async def _publish_document(self, clean: CleanRecord) -> None:
         collection = clean.collection or DEFAULT_COLLECTION
-        version = self.store.next_document_version(
-            clean.doc_id, clean.tenant, clean.content_sha256, clean.metadata, collection
-        )
+        version = self.store.pending_document_version(clean.doc_id, clean.content_sha256, collection)
         if version is None:
             return  # the same content in the same collection again: the index has it already
+        # Recorded only once the broker has the event: a publish that fails (the handler tries the record
+        # again) or a crash before the record leaves the version unrecorded, so the record publishes it
+        # again rather than finding it "unchanged". The index takes a version it has again as it is.
         await self.publisher.publish(
             DocumentIngestedV1(
                 doc_id=clean.doc_id,
@@ -60,6 +61,9 @@ class Ingestion:
                 metadata=clean.metadata,
                 collection=collection,
             )
+        )
+        self.store.record_document_version(
+            clean.doc_id, clean.tenant, version, clean.content_sha256, clean.metadata, collection
         )
 
 

@@ -66,13 +66,33 @@ class IngestionStore:
         collection: str = DEFAULT_COLLECTION,
     ) -> int | None:
         """The version a document gets: 1 when new, +1 when its content changed or it moved to another
-        collection, None when neither."""
+        collection, None when neither; recorded at once (see `pending_document_version`)."""
+        version = self.pending_document_version(doc_id, content_sha256, collection)
+        if version is not None:
+            self.record_document_version(doc_id, tenant, version, content_sha256, metadata, collection)
+        return version
+
+    def pending_document_version(
+        self, doc_id: str, content_sha256: str, collection: str = DEFAULT_COLLECTION
+    ) -> int | None:
+        """The version a document would get (see `next_document_version`), without recording it."""
         row = self._db.execute(
             "SELECT version, content_sha256, collection FROM documents WHERE doc_id = ?", (doc_id,)
         ).fetchone()
         if row is not None and (row[1], row[2]) == (content_sha256, collection):
             return None
-        version = 1 if row is None else int(row[0]) + 1
+        return 1 if row is None else int(row[0]) + 1
+
+    def record_document_version(
+        self,
+        doc_id: str,
+        tenant: str,
+        version: int,
+        content_sha256: str,
+        metadata: dict[str, Any] | None = None,
+        collection: str = DEFAULT_COLLECTION,
+    ) -> None:
+        """Records the version a document was published at, so that the same content is not published again."""
         self._db.execute(
             "INSERT INTO documents (doc_id, tenant, version, content_sha256, metadata, collection)"
             " VALUES (?, ?, ?, ?, ?, ?)"
@@ -81,7 +101,6 @@ class IngestionStore:
             (doc_id, tenant, version, content_sha256, _json(metadata or {}), collection),
         )
         self._db.commit()
-        return version
 
     def collection_documents(self, tenant: str, collection: str) -> list[str]:
         """The tenant's documents, not yet erased, whose latest version is in `collection`."""
