@@ -9,6 +9,9 @@ their materialized views fill:
    between the two). Its records are looked up by event id before they are inserted, and the stored ones
    are left out. The lookup stops once a batch shows records past what was stored;
 3. the raw tables are ReplacingMergeTrees whose sorting key ends in the event id, the last resort.
+
+The embedded chDB may also have kept a crashed insert's raw rows without their rollup rows: when the
+replay check finds stored rows, `RollupRepair` rebuilds the rollups of their days.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC
 
 from aiokafka import TopicPartition
 from prometheus_client import CollectorRegistry, Counter
@@ -29,6 +33,7 @@ from llmops_common.kafka.frozen_record import freeze_record, thaw_record
 from llmops_common.storage.errors import TelemetryQueryError
 from llmops_common.storage.telemetry import TelemetryStore
 
+from .rollup_repair import RollupRepair
 from .sink_rows import PartitionKey, Row, built, deduplication_token, new_row, offset_of, partition_of
 from .telemetry_rows import TableRoute
 
@@ -89,8 +94,10 @@ class TelemetrySink:
         routes: Mapping[str, TableRoute],
         dead_letter: DeadLetter,
         metrics: SinkMetrics,
+        rollup_repair: RollupRepair | None = None,
     ) -> None:
         self._store = store
+        self._rollup_repair = rollup_repair
         self._routes = routes
         self._dead_letter = dead_letter
         self._metrics = metrics
@@ -190,6 +197,9 @@ class TelemetrySink:
         self._stop_replaying_past(suspects, stored)
         if not stored:
             return rows
+        if self._rollup_repair is not None:
+            days = {row[2].astimezone(UTC).date() for row in suspects if row[1] in stored}
+            await asyncio.to_thread(self._rollup_repair.repair, table, days)
         self._metrics.replayed.labels(table).inc(len(stored))
         left_out = {id(row) for row in suspects if row[1] in stored}
         return [row for row in rows if id(row) not in left_out]

@@ -18,6 +18,7 @@ from llmops_common.settings import PlatformSettings
 from llmops_common.storage.artifacts import ArtifactStore
 from llmops_common.storage.telemetry import TelemetryStore
 
+from .rollup_repair import RollupRepair
 from .sink import PreparedBatch, SinkMetrics, TelemetrySink
 from .telemetry_rows import ProfileReader, TableRoute
 
@@ -62,7 +63,9 @@ async def running_sink(
         await broker.connect()  # the service's broker may not be started yet; connecting twice is a no-op
         await send_to_dead_letter(broker, DEAD_LETTER_GROUP, record, error)
 
-    sink = TelemetrySink(store, routes, dead_letter, SinkMetrics.create(registry))
+    # Only the embedded store can keep raw rows without their rollup rows (see rollup_repair).
+    repair = None if settings.clickhouse_url else RollupRepair(store)
+    sink = TelemetrySink(store, routes, dead_letter, SinkMetrics.create(registry), repair)
     consumer = BatchConsumer(
         settings, list(routes), sink, group_id=group_id, client_id=f"{group_id}-consumer", limits=limits
     )

@@ -59,9 +59,6 @@ class Stream(ABC):
     """The service's `LLMOPS_` settings: small batches, so that offsets are committed often."""
     group: ClassVar[str | None] = None
     """The consumer group whose lag says the stream is consumed; None for a service without one."""
-    known_gap: ClassVar[str | None] = None
-    """Why a SIGKILL can still leave the derived totals short (a known bug): the test is marked xfail with
-    this reason when they are, after everything else was checked."""
     topics: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, platform: Platform, unique: str, size: int) -> None:
@@ -154,10 +151,6 @@ class MonitorStream(PublishedStream):
     }
     group = "monitor.sink"
     topics = (INFERENCE_COMPLETED.name,)
-    known_gap = (
-        "known bug: a SIGKILL between the raw insert and its materialized views (embedded chDB) leaves the rows"
-        " stored but the per-minute rollup without them; the sink's replay check then leaves those rows out"
-    )
 
     async def prepare(self) -> None:
         await super().prepare()
@@ -172,12 +165,13 @@ class MonitorStream(PublishedStream):
     async def derived(self, launcher: ServiceLauncher) -> Derived:
         url = launcher.url()
         rows = (await self.sql(url, "SELECT request_id FROM inference_completed")).split()
-        rollup = int(await self.sql(url, "SELECT sum(requests) FROM inference_minute"))
-        return Derived(Counter(rows), {"inference_minute.requests": rollup})
+        minute = int(await self.sql(url, "SELECT sum(requests) FROM inference_minute"))
+        daily = int(await self.sql(url, "SELECT sum(requests) FROM cost_daily"))
+        return Derived(Counter(rows), {"inference_minute.requests": minute, "cost_daily.requests": daily})
 
     def expected(self) -> Derived:
         ids = Counter(event.request_id for event in self.events if isinstance(event, InferenceCompletedV1))
-        return Derived(ids, {"inference_minute.requests": self.size})
+        return Derived(ids, {"inference_minute.requests": self.size, "cost_daily.requests": self.size})
 
     async def sql(self, url: str, query: str) -> str:
         """The tenant's rows of a query, as ClickHouse's TabSeparated text, over the monitor's SQL endpoint."""
