@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
+from aiokafka.errors import KafkaError
 from fastapi import FastAPI
 
 from llmops_common.auth.keyring import KeyRing
 from llmops_common.auth.replica import running_key_ring
+from llmops_common.errors import LlmopsError
 from llmops_common.service.app import create_service_app
 from llmops_common.service.body_guard import GuardedBodies
 from llmops_common.service.runtime import ServiceRuntime
@@ -20,6 +25,8 @@ from .handlers import subscribe
 from .service import FeedbackCollector
 from .settings import Settings
 from .store import Clock, FeedbackStore
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -53,9 +60,35 @@ def create_app(settings: Settings, clock: Clock = time.time) -> FastAPI:
             async with running_key_ring(runtime) as keyring:
                 collector = FeedbackCollector(store, runtime.bus.publisher, settings)
                 subscribe(runtime.bus.consumer, collector)
-                yield Deps(runtime, settings, keyring, store, collector)
+                async with finishing_interrupted(runtime, collector):
+                    yield Deps(runtime, settings, keyring, store, collector)
         finally:
             store.close()
 
     guarded = GuardedBodies(settings.feedback_max_body_bytes)
     return create_service_app(settings, open_deps, routers=[router], guarded_bodies=guarded)
+
+
+@asynccontextmanager
+async def finishing_interrupted(runtime: ServiceRuntime, collector: FeedbackCollector) -> AsyncIterator[None]:
+    """Publishes, in the background while the block runs, the feedback that attempts stopped by a crash
+    wrote down but may not have published."""
+
+    async def finish() -> None:
+        try:
+            await runtime.bus.broker.connect()  # the runtime starts it after the deps open; twice is a no-op
+            finished = await collector.finish_interrupted()
+        except (LlmopsError, KafkaError, OSError) as error:
+            # Still written down: the client's retry or the next start publishes it.
+            log.warning("feedback left by interrupted attempts not published yet: %r", error)
+            return
+        if finished:
+            log.info("published %d feedback left by interrupted attempts", finished)
+
+    task = asyncio.create_task(finish())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

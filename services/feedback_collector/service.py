@@ -89,9 +89,25 @@ class FeedbackCollector:
             request = await self._request_of(principal, body.request_id)
             intent = self._intent(tenant, feedback_id, body, body_sha256, request)
             self._store.record_intent(tenant, feedback_id, intent.stored())
+        return await self._publish(tenant, feedback_id, intent)
+
+    async def finish_interrupted(self) -> int:
+        """Publishes each feedback whose attempt stopped after writing its intent down, as the client's
+        retry would; returns how many. Written down is accepted: the client may never retry."""
+        finished = 0
+        for tenant, feedback_id in self._store.intent_keys():
+            async with self._in_flight.hold((tenant, feedback_id)):
+                stored_intent = self._store.intent(tenant, feedback_id)
+                if stored_intent is None:
+                    continue  # a retry finished it meanwhile
+                await self._publish(tenant, feedback_id, FeedbackIntent.of(stored_intent))
+                finished += 1
+        return finished
+
+    async def _publish(self, tenant: str, feedback_id: str, intent: FeedbackIntent) -> FeedbackOut:
         await publish_intent(self._publisher, intent)
         answer = FeedbackOut.of(intent.event)
-        self._store.remember_feedback(tenant, feedback_id, StoredFeedback(body_sha256, answer.model_dump_json()))
+        self._store.remember_feedback(tenant, feedback_id, StoredFeedback(intent.body_sha256, answer.model_dump_json()))
         return answer
 
     async def submit_batch(self, principal: Principal, items: list[FeedbackIn]) -> list[BatchItemOut]:

@@ -138,6 +138,11 @@ class FeedbackStore:
         ).fetchone()
         return None if row is None else StoredIntent(row[0], row[1], row[2])
 
+    def intent_keys(self) -> list[tuple[str, str]]:
+        """The (tenant, feedback_id) of every intent not yet remembered as feedback, oldest first."""
+        rows = self._db.execute("SELECT tenant, feedback_id FROM feedback_intents ORDER BY created_at").fetchall()
+        return [(row[0], row[1]) for row in rows]
+
     def record_intent(self, tenant: str, feedback_id: str, intent: StoredIntent) -> None:
         """Writes a feedback's events down before they are published; durable when this returns."""
         self._db.execute(

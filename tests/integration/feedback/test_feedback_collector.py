@@ -19,7 +19,10 @@ from llmops_common.events import FeedbackSubmittedV1, InferenceCompletedV1, Reco
 from llmops_common.kafka.bus import Bus
 from llmops_common.settings import PlatformSettings
 from llmops_common.topics import DATA_RAW, FEEDBACK
-from services.feedback_collector.app import create_app
+from services.feedback_collector.app import create_app, open_store
+from services.feedback_collector.outbox import FeedbackIntent
+from services.feedback_collector.schemas import FeedbackIn
+from services.feedback_collector.service import body_digest
 from services.feedback_collector.settings import Settings
 from tests.support.prompt_registry import bearer, publish_api_key
 from tests.support.topic_reader import eventually, read_topic
@@ -273,3 +276,40 @@ async def test_retries_racing_each_other_publish_once(
     assert len({r.text for r in responses}) == 1
     assert len(await records_of(settings, FEEDBACK.name, f"t-{unique}")) == 1
     assert len(await records_of(settings, DATA_RAW.name, f"t-{unique}")) == 1
+
+
+async def test_feedback_written_down_by_an_interrupted_attempt_is_published_at_the_next_start(
+    settings: PlatformSettings, tmp_path: Path, keys: dict[str, str], unique: str
+) -> None:
+    tenant, request_id = f"t-{unique}", f"req-{unique}"
+    body = feedback(request_id, comment="too vague", feedback_id="fb-1")
+    # What an attempt that crashed between writing its intent and publishing it leaves in the store.
+    event = FeedbackSubmittedV1(
+        feedback_id="fb-1",
+        request_id=request_id,
+        tenant=tenant,
+        model_name=MODEL,
+        adapter_version="v7",
+        score=-1,
+        score_kind="thumbs",
+        comment="too vague",
+        submitted_at=datetime.now(UTC),
+    )
+    written_down = FeedbackIntent(body_digest(FeedbackIn.model_validate(body)), event, None)
+    service_settings = Settings(**{**settings.model_dump(), "data_dir": tmp_path / "fc"})
+    interrupted = open_store(service_settings)
+    interrupted.record_intent(tenant, "fb-1", written_down.stored())
+    interrupted.close()
+
+    with collector(settings, tmp_path / "fc", Clock()) as client:
+        store = client.app_state["deps"].store
+        await eventually(lambda: store.feedback(tenant, "fb-1") is not None, timeout=20)
+        retry = client.post("/v1/feedback", json=body, headers=bearer(keys["own"]))
+
+    assert retry.status_code == 202, retry.text
+    assert retry.json()["feedback_id"] == "fb-1"
+    published = await records_of(settings, FEEDBACK.name, tenant)
+    # Once, and the event the intent held, not one the retry built again.
+    assert [(e["feedback_id"], e["submitted_at"]) for e in published] == [
+        ("fb-1", event.model_dump(mode="json")["submitted_at"])
+    ]
