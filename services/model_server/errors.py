@@ -78,9 +78,14 @@ class GenerationFailedError(LlmopsError):
     code = "engine_error"
 
 
+def error_type(status: int) -> str:
+    """OpenAI's error `type` for an HTTP status."""
+    return _TYPES.get(status, "server_error")
+
+
 def openai_error(status: int, message: str, code: str, param: str | None = None) -> JSONResponse:
     """An error response in OpenAI's shape."""
-    body = {"error": {"message": message, "type": _TYPES.get(status, "server_error"), "param": param, "code": code}}
+    body = {"error": {"message": message, "type": error_type(status), "param": param, "code": code}}
     return JSONResponse(body, status_code=status)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from .errors import error_type
 from .generation import Progress
 from .preparation import Kind, PreparedPrompts
 from .protocol import Served
@@ -113,5 +114,5 @@ class ChunkWriter:
     def error(self, status: int, message: str, code: str) -> bytes:
         """An error after the stream began (the status line is sent already): OpenAI's error shape."""
         return sse(
-            {"error": {"message": message, "type": "server_error", "param": None, "code": code, "status": status}}
+            {"error": {"message": message, "type": error_type(status), "param": None, "code": code, "status": status}}
         )
