@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -17,6 +15,7 @@ from llmops_common.auth.keyring import KeyRing
 from llmops_common.auth.replica import running_key_ring
 from llmops_common.errors import LlmopsError
 from llmops_common.service.app import create_service_app
+from llmops_common.service.background import running_in_background
 from llmops_common.service.body_guard import GuardedBodies
 from llmops_common.service.runtime import ServiceRuntime
 
@@ -60,7 +59,7 @@ def create_app(settings: Settings, clock: Clock = time.time) -> FastAPI:
             async with running_key_ring(runtime) as keyring:
                 collector = FeedbackCollector(store, runtime.bus.publisher, settings)
                 subscribe(runtime.bus.consumer, collector)
-                async with finishing_interrupted(runtime, collector):
+                async with running_in_background(finish_interrupted(runtime, collector)):
                     yield Deps(runtime, settings, keyring, store, collector)
         finally:
             store.close()
@@ -69,26 +68,14 @@ def create_app(settings: Settings, clock: Clock = time.time) -> FastAPI:
     return create_service_app(settings, open_deps, routers=[router], guarded_bodies=guarded)
 
 
-@asynccontextmanager
-async def finishing_interrupted(runtime: ServiceRuntime, collector: FeedbackCollector) -> AsyncIterator[None]:
-    """Publishes, in the background while the block runs, the feedback that attempts stopped by a crash
-    wrote down but may not have published."""
-
-    async def finish() -> None:
-        try:
-            await runtime.bus.broker.connect()  # the runtime starts it after the deps open; twice is a no-op
-            finished = await collector.finish_interrupted()
-        except (LlmopsError, KafkaError, OSError) as error:
-            # Still written down: the client's retry or the next start publishes it.
-            log.warning("feedback left by interrupted attempts not published yet: %r", error)
-            return
-        if finished:
-            log.info("published %d feedback left by interrupted attempts", finished)
-
-    task = asyncio.create_task(finish())
+async def finish_interrupted(runtime: ServiceRuntime, collector: FeedbackCollector) -> None:
+    """Publishes the feedback that attempts stopped by a crash wrote down but may not have published."""
     try:
-        yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await runtime.bus.broker.connect()  # the runtime starts it after the deps open; twice is a no-op
+        finished = await collector.finish_interrupted()
+    except (LlmopsError, KafkaError, OSError) as error:
+        # Still written down: the client's retry or the next start publishes it.
+        log.warning("feedback left by interrupted attempts not published yet: %r", error)
+        return
+    if finished:
+        log.info("published %d feedback left by interrupted attempts", finished)
