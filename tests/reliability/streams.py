@@ -14,7 +14,6 @@ from abc import ABC, abstractmethod
 from collections import Counter
 from contextlib import closing
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import ClassVar
 
@@ -25,6 +24,7 @@ from llmops_common.topics import DATA_DOCUMENTS, DATA_RAW, INFERENCE_COMPLETED
 from tests.reliability.conftest import Platform
 from tests.support.consumer_groups import committed_total, rewind_to_zero, wait_caught_up
 from tests.support.prompt_registry import bearer, publish_api_key
+from tests.support.served_requests import served_request
 from tests.support.service_process import ServiceLauncher
 
 VOCABULARY = (
@@ -123,22 +123,6 @@ class PublishedStream(Stream):
             self.fed = upto
 
 
-def inference(tenant: str, request_id: str) -> InferenceCompletedV1:
-    """A served request's telemetry."""
-    return InferenceCompletedV1(
-        request_id=request_id,
-        tenant=tenant,
-        model_name="support",
-        base_model="tiny",
-        prompt_tokens=12,
-        completion_tokens=30,
-        latency_ms=120.0,
-        status="ok",
-        http_status=200,
-        started_at=datetime.now(UTC),
-    )
-
-
 class MonitorStream(PublishedStream):
     """Telemetry into the monitor's sink: ClickHouse rows, and the per-minute rollup its view fills."""
 
@@ -157,7 +141,7 @@ class MonitorStream(PublishedStream):
         self.token = await publish_api_key(self.platform.settings, self.tenant, "admin")
 
     def event(self, number: int, rng: random.Random) -> Event:
-        return inference(self.tenant, f"req-{self.unique}-{number}")
+        return served_request(f"req-{self.unique}-{number}", self.tenant)
 
     async def progress(self, url: str) -> int:
         return int(await self.sql(url, "SELECT count() FROM inference_completed"))
@@ -189,7 +173,7 @@ class FeedbackStream(PublishedStream):
     topics = (INFERENCE_COMPLETED.name,)
 
     def event(self, number: int, rng: random.Random) -> Event:
-        return inference(self.tenant, f"req-{self.unique}-{number}")
+        return served_request(f"req-{self.unique}-{number}", self.tenant)
 
     async def progress(self, url: str) -> int:
         return len(self.request_ids())

@@ -49,6 +49,7 @@ from services.model_server.metrics import ServerMetrics
 from services.model_server.telemetry import TelemetryBuffer
 from services.model_server.telemetry_spill import Pending, TelemetrySpill
 from tests.support.prompt_registry import bearer, publish_api_key
+from tests.support.served_requests import served_request
 from tests.support.topic_reader import eventually, headers_of, read_topic
 
 
@@ -257,20 +258,9 @@ def test_a_breaking_change_committed_with_its_regenerated_schema_fails_the_check
 
 
 def served(request_id: str, tenant: str) -> InferenceCompletedV1:
-    return InferenceCompletedV1(
-        request_id=request_id,
-        tenant=tenant,
-        model_name="support-bot",
-        base_model="qwen",
-        prompt_tokens=5,
-        completion_tokens=3,
-        latency_ms=12.0,
-        status="ok",
-        http_status=200,
-        started_at=datetime.now(UTC),
-        prompt_text="How fast is support?",
-        completion_text="Eventually.",
-        text_capture="full",
+    """A request whose text was captured, as feedback with a correction needs."""
+    return served_request(
+        request_id, tenant, prompt_text="How fast is support?", completion_text="Eventually.", text_capture="full"
     )
 
 
