@@ -5,25 +5,20 @@ exactly once, and a trainer started after that trains and publishes nothing agai
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import subprocess
-import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-import httpx
 import pytest
 from aiokafka import ConsumerRecord
 
 from llmops_common.events import TrainingCompletedV1, TrainingProgressV1, TrainingRequestedV1
 from llmops_common.kafka.one_shot import publish_once
-from llmops_common.local_kafka import free_port
-from llmops_common.settings import REPO_ROOT, PlatformSettings
+from llmops_common.settings import PlatformSettings
 from llmops_common.storage.artifacts import open_artifact_store
 from llmops_common.topics import TRAINING_COMPLETED, TRAINING_PROGRESS
+from tests.support.service_process import ServiceLauncher, launched, service_env
 from tests.support.topic_reader import read_keyed, read_matching
 from tests.support.training_data import seal_examples, ticket_examples
 
@@ -35,100 +30,19 @@ SETTLE_SECONDS = 5.0
 """How long a topic is read again to see that nothing more arrives."""
 
 
-@dataclass
-class TrainerProcess:
-    """One `python -m services.trainer` process and the file its output goes to."""
-
-    process: subprocess.Popen[bytes]
-    log_path: Path
-    url: str
-
-    def log(self) -> str:
-        """Everything the process wrote so far."""
-        return self.log_path.read_text(errors="replace")
-
-    def kill(self) -> None:
-        """SIGKILL: no shutdown code runs, as when the machine or the OOM killer takes the process."""
-        os.kill(self.process.pid, signal.SIGKILL)
-        self.process.wait(timeout=30)
-
-    def stop(self) -> int:
-        """SIGTERM, as an orchestrator stops a service; returns the exit status."""
-        self.process.send_signal(signal.SIGTERM)
-        return self.process.wait(timeout=60)
-
-
-class Trainers:
-    """Starts trainer processes on one data folder, one after another, each on a free port."""
-
-    def __init__(self, env: dict[str, str], folder: Path) -> None:
-        self._env = env
-        self._folder = folder
-        self.started: list[TrainerProcess] = []
-
-    async def start_ready(self, timeout: float = 180.0) -> TrainerProcess:
-        """Starts one and waits until its `/readyz` answers 200."""
-        port = free_port()
-        log_path = self._folder / f"trainer-{len(self.started) + 1}.log"
-        with log_path.open("wb") as output:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "services.trainer"],
-                cwd=REPO_ROOT,
-                env={**self._env, "LLMOPS_TRAINER_PORT": str(port)},
-                stdout=output,
-                stderr=subprocess.STDOUT,
-            )
-        trainer = TrainerProcess(process, log_path, f"http://127.0.0.1:{port}")
-        self.started.append(trainer)
-        await _wait_ready(trainer, timeout)
-        return trainer
-
-    def kill_all(self) -> None:
-        """Kills every process still running."""
-        for trainer in self.started:
-            if trainer.process.poll() is None:
-                trainer.process.kill()
-                trainer.process.wait(timeout=30)
-
-
-async def _wait_ready(trainer: TrainerProcess, timeout: float) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    async with httpx.AsyncClient(timeout=2) as client:
-        while True:
-            assert trainer.process.poll() is None, f"the trainer exited with {trainer.process.returncode}"
-            try:
-                if (await client.get(f"{trainer.url}/readyz")).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass  # not listening yet
-            assert asyncio.get_running_loop().time() < deadline, f"not ready after {timeout:g}s"
-            await asyncio.sleep(0.3)
-
-
 @pytest.fixture
-def trainers(settings: PlatformSettings, tiny_model: Path, tmp_path: Path) -> Iterator[Trainers]:
+def trainers(settings: PlatformSettings, tiny_model: Path, tmp_path: Path) -> Iterator[ServiceLauncher]:
     """Trainer processes on the session's broker and this test's data folder; killed at the end, whatever
     happened, and their logs printed (pytest shows them when the test fails)."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith("LLMOPS_")}
-    env |= {
-        "LLMOPS_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
-        "LLMOPS_DATA_DIR": str(settings.data_dir),
-        "LLMOPS_BASE_MODEL": str(tiny_model),
-        "LLMOPS_TRAIN_CHECKPOINT_EVERY_STEPS": str(CHECKPOINT_EVERY),
-        "LLMOPS_TRAIN_PROGRESS_EVERY_STEPS": "1",
-        # A killed member leaves the group after a second, so its successor gets the partition quickly.
-        "LLMOPS_KAFKA_SESSION_TIMEOUT_MS": str(settings.kafka_session_timeout_ms),
-        "LLMOPS_KAFKA_HEARTBEAT_INTERVAL_MS": str(settings.kafka_heartbeat_interval_ms),
-        "LLMOPS_HANDLER_BACKOFF_SECONDS": str(settings.handler_backoff_seconds),
-    }
-    started = Trainers(env, tmp_path)
-    try:
-        yield started
-    finally:
-        started.kill_all()
-        for trainer in started.started:
-            print(f"===== {trainer.log_path.name} (exit {trainer.process.returncode}) =====")
-            print(trainer.log())
+    env = service_env(
+        settings.kafka_bootstrap,
+        settings.data_dir,
+        BASE_MODEL=str(tiny_model),
+        TRAIN_CHECKPOINT_EVERY_STEPS=str(CHECKPOINT_EVERY),
+        TRAIN_PROGRESS_EVERY_STEPS="1",
+    )
+    with launched("trainer", env, tmp_path) as launcher:
+        yield launcher
 
 
 def training_request(settings: PlatformSettings, tiny_model: Path, unique: str) -> TrainingRequestedV1:
@@ -169,9 +83,9 @@ def last_checkpoint_before(step: int) -> int | None:
 
 @pytest.mark.timeout(600)
 async def test_a_killed_trainer_resumes_from_its_checkpoint_and_completes_the_job_once(
-    trainers: Trainers, settings: PlatformSettings, tiny_model: Path, unique: str
+    trainers: ServiceLauncher, settings: PlatformSettings, tiny_model: Path, unique: str
 ) -> None:
-    first = await trainers.start_ready()
+    first = await trainers.start_ready(timeout=180)
     request = training_request(settings, tiny_model, unique)
     await publish_once(settings, request, source="test")
 
@@ -187,7 +101,7 @@ async def test_a_killed_trainer_resumes_from_its_checkpoint_and_completes_the_jo
     checkpointed = progress_of(checkpointed_records[0])
     killed_at = datetime.now(UTC)
     assert first.process.returncode == -signal.SIGKILL
-    second = await trainers.start_ready()
+    second = await trainers.start_ready(timeout=180)
 
     [completed] = await completed_of(settings, request.job_id, 1, 240)
     assert completed.status == "succeeded", completed.error
@@ -224,7 +138,7 @@ async def test_a_killed_trainer_resumes_from_its_checkpoint_and_completes_the_jo
     # uvicorn re-raises the signal once it has shut down cleanly, so the status is that of SIGTERM.
     assert second.stop() == -signal.SIGTERM
     assert "Application shutdown complete." in second.log()
-    third = await trainers.start_ready()
+    third = await trainers.start_ready(timeout=180)
     # A job that fails at once shows the third trainer reading requests.
     marker = request.model_copy(update={"job_id": f"marker-{unique}", "hyperparameters": {"lerning_rate": 0.1}})
     await publish_once(settings, marker, source="test")
