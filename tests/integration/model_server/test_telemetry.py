@@ -6,19 +6,21 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from pathlib import Path
 
 import httpx
 import pytest
+from aiokafka import ConsumerRecord
 
 from llmops_common.events import InferenceCompletedV1
-from llmops_common.kafka.admin import catalog_topics, create_topics
-from llmops_common.local_kafka import free_port, start_tansu
+from llmops_common.local_kafka import free_port
 from llmops_common.settings import PlatformSettings
 from llmops_common.topics import INFERENCE_COMPLETED
 from services.model_server.settings import ModelPrice, Settings
 from tests.integration.model_server.conftest import ServerFactory
 from tests.support.prompt_registry import bearer, publish_api_key
 from tests.support.scripted_engine import ScriptedEngine
+from tests.support.tansu_broker import TansuBroker, s3_bucket_server
 from tests.support.topic_reader import headers_of, read_matching
 
 
@@ -90,40 +92,39 @@ async def test_text_capture_none_keeps_no_text(
 
 
 async def test_telemetry_is_spilled_while_the_broker_is_down_and_arrives_once_it_is_back(
-    scripted_engine: ScriptedEngine, start_server: ServerFactory, server_settings: Settings, unique: str
+    scripted_engine: ScriptedEngine,
+    start_server: ServerFactory,
+    server_settings: Settings,
+    unique: str,
+    tmp_path: Path,
 ) -> None:
-    port = free_port()
-    broker = start_tansu(port)  # a broker of this test's own, to stop under the server
     tenant = f"t-{unique}"
-    try:
-        own_broker = server_settings.model_copy(update={"kafka_bootstrap": f"127.0.0.1:{port}"})
-        key = await publish_api_key(own_broker, tenant)
-        with start_server(
-            scripted_engine, kafka_bootstrap=own_broker.kafka_bootstrap, telemetry_publish_timeout_seconds=0.5
-        ) as url:
-            async with httpx.AsyncClient(base_url=url, headers=bearer(key), timeout=10) as http:
-                body = {"model": server_settings.base_model_name, "prompt": "x", "max_tokens": 1}
-                assert (await http.post("/v1/completions", json=body)).status_code == 200
-                await _until_metric(http, "llmops_telemetry_published_total", 1)
-                broker.terminate()
-                broker.wait(timeout=10)
-                while_down = [await http.post("/v1/completions", json=body) for _ in range(5)]
-                await _until_metric(http, "llmops_telemetry_spilled_total", 5)
-                # Tansu keeps topics in memory: the broker comes back empty, and its topics are made again.
-                broker = start_tansu(port)
-                await create_topics(own_broker, catalog_topics(own_broker))
-                await _until_metric(http, "llmops_telemetry_published_total", 6, timeout=60)
-                metrics = await _metrics(http)
-        records = await read_matching(
-            own_broker.kafka_bootstrap,
-            INFERENCE_COMPLETED.name,
-            lambda r: json.loads(r.value)["tenant"] == tenant,
-            10,
-            timeout=5,
-        )
-    finally:
-        broker.kill()
-        broker.wait()
+    # A broker of this test's own, to stop under the server. It keeps its topics in an S3 bucket, so it
+    # comes back with them, as a Kafka broker does (an in-memory Tansu comes back empty).
+    with s3_bucket_server(tmp_path / "s3.log") as endpoint:
+        broker = TansuBroker(free_port(), tmp_path / "tansu.log", s3_endpoint=endpoint)
+        broker.start()
+        try:
+            own_broker = server_settings.model_copy(update={"kafka_bootstrap": f"127.0.0.1:{broker.port}"})
+            key = await publish_api_key(own_broker, tenant)
+            with start_server(
+                scripted_engine, kafka_bootstrap=own_broker.kafka_bootstrap, telemetry_publish_timeout_seconds=0.5
+            ) as url:
+                async with httpx.AsyncClient(base_url=url, headers=bearer(key), timeout=10) as http:
+                    body = {"model": server_settings.base_model_name, "prompt": "x", "max_tokens": 1}
+                    before = await http.post("/v1/completions", json=body)
+                    assert before.status_code == 200
+                    await _until_metric(http, "llmops_telemetry_published_total", 1)
+                    broker.stop()
+                    while_down = [await http.post("/v1/completions", json=body) for _ in range(5)]
+                    await _until_metric(http, "llmops_telemetry_spilled_total", 5)
+                    broker.start()
+                    await _until_metric(http, "llmops_telemetry_published_total", 6, timeout=60)
+                    metrics = await _metrics(http)
+            expected = {response.headers["x-request-id"] for response in [before, *while_down]}
+            records = await _records_covering(own_broker.kafka_bootstrap, tenant, expected)
+        finally:
+            broker.stop()
     assert [response.status_code for response in while_down] == [200] * 5
     assert (metrics["llmops_telemetry_dropped_total"], metrics["llmops_telemetry_spill_backlog"]) == (0, 0)
     event_ids: dict[str, set[str]] = {}
@@ -131,8 +132,22 @@ async def test_telemetry_is_spilled_while_the_broker_is_down_and_arrives_once_it
         event_ids.setdefault(json.loads(record.value)["request_id"], set()).add(headers_of(record)["ce_id"])
     # Every request's telemetry arrived; a copy the producer may still have delivered is the same event id,
     # which consumers keep once.
-    assert set(event_ids) == {response.headers["x-request-id"] for response in while_down}
+    assert set(event_ids) == expected
     assert all(len(ids) == 1 for ids in event_ids.values())
+
+
+async def _records_covering(
+    bootstrap: str, tenant: str, request_ids: set[str], timeout: float = 60.0
+) -> list[ConsumerRecord[bytes, bytes]]:
+    """The tenant's telemetry records, read again until they cover `request_ids` (a loaded machine may take
+    seconds to start a reader) or `timeout` runs out; copies of a record are kept, for the caller to see."""
+    deadline = time.monotonic() + timeout
+    while True:
+        records = await read_matching(
+            bootstrap, INFERENCE_COMPLETED.name, lambda r: json.loads(r.value)["tenant"] == tenant, 50, timeout=3
+        )
+        if {json.loads(r.value)["request_id"] for r in records} >= request_ids or time.monotonic() > deadline:
+            return records
 
 
 async def _metrics(http: httpx.AsyncClient) -> dict[str, float]:
