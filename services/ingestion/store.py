@@ -57,25 +57,11 @@ class IngestionStore:
         create_schema(self._db)
         self.ledger = DatasetLedger(self._db)
 
-    def next_document_version(
-        self,
-        doc_id: str,
-        tenant: str,
-        content_sha256: str,
-        metadata: dict[str, Any] | None = None,
-        collection: str = DEFAULT_COLLECTION,
-    ) -> int | None:
-        """The version a document gets: 1 when new, +1 when its content changed or it moved to another
-        collection, None when neither; recorded at once (see `pending_document_version`)."""
-        version = self.pending_document_version(doc_id, content_sha256, collection)
-        if version is not None:
-            self.record_document_version(doc_id, tenant, version, content_sha256, metadata, collection)
-        return version
-
     def pending_document_version(
         self, doc_id: str, content_sha256: str, collection: str = DEFAULT_COLLECTION
     ) -> int | None:
-        """The version a document would get (see `next_document_version`), without recording it."""
+        """The version a document gets: 1 when new, +1 when its content changed or it moved to another
+        collection, None when neither. Not recorded: `record_document_version` does that once it is published."""
         row = self._db.execute(
             "SELECT version, content_sha256, collection FROM documents WHERE doc_id = ?", (doc_id,)
         ).fetchone()

@@ -3,9 +3,26 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+from llmops_common.events.base import DEFAULT_COLLECTION
 from services.ingestion.datasets import Example
 from services.ingestion.store import IngestionStore, SubjectSelector
+
+
+def next_document_version(
+    store: IngestionStore,
+    doc_id: str,
+    tenant: str,
+    content_sha256: str,
+    metadata: dict[str, Any] | None = None,
+    collection: str = DEFAULT_COLLECTION,
+) -> int | None:
+    """The version the document gets, recorded at once, as ingestion does once it has published it."""
+    version = store.pending_document_version(doc_id, content_sha256, collection)
+    if version is not None:
+        store.record_document_version(doc_id, tenant, version, content_sha256, metadata, collection)
+    return version
 
 
 def example(record_id: str, user: str | int) -> Example:
@@ -14,9 +31,9 @@ def example(record_id: str, user: str | int) -> Example:
 
 def test_a_subject_is_found_by_metadata_and_removed_from_examples_and_documents(tmp_path: Path) -> None:
     store = IngestionStore(tmp_path / "ingestion.sqlite")
-    store.next_document_version("doc-u1", "acme", "h1", {"user_id": "u1"})
-    store.next_document_version("doc-u2", "acme", "h2", {"user_id": "u2"})
-    store.next_document_version("doc-other-tenant", "globex", "h3", {"user_id": "u1"})
+    next_document_version(store, "doc-u1", "acme", "h1", {"user_id": "u1"})
+    next_document_version(store, "doc-u2", "acme", "h2", {"user_id": "u2"})
+    next_document_version(store, "doc-other-tenant", "globex", "h3", {"user_id": "u1"})
     store.add_example("acme", "support", example("e1", "u1"), "event-1", "ex-1")
     store.add_example("acme", "faq", example("e2", "u1"), "event-2", "ex-2")
     store.add_example("acme", "support", example("e3", "u2"), "event-3", "ex-3")
@@ -35,12 +52,12 @@ def test_a_subject_is_found_by_metadata_and_removed_from_examples_and_documents(
     assert store.remove_examples("acme", SubjectSelector("user_id", 7)) == ({"support": 1}, ["ex-4"])
     assert store.ledger.counters("acme", "support") == {"erased": 2}
     # An erased document that comes again is a new version, not "unchanged".
-    assert store.next_document_version("doc-u1", "acme", "h1", {"user_id": "u1"}) == 2
+    assert next_document_version(store, "doc-u1", "acme", "h1", {"user_id": "u1"}) == 2
 
 
 def test_erasing_by_doc_id_stays_in_the_tenant(tmp_path: Path) -> None:
     store = IngestionStore(tmp_path / "ingestion.sqlite")
-    store.next_document_version("doc-1", "acme", "h1")
+    next_document_version(store, "doc-1", "acme", "h1")
 
     assert store.live_documents("globex", "doc-1") == []
     assert store.live_documents("acme", "doc-1") == ["doc-1"]
@@ -66,15 +83,15 @@ def test_pending_changes_are_settled_by_a_seal_but_later_ones_stay(tmp_path: Pat
 
 def test_a_document_gets_a_new_version_when_it_moves_to_another_collection(tmp_path: Path) -> None:
     store = IngestionStore(tmp_path / "ingestion.sqlite")
-    assert store.next_document_version("doc-1", "acme", "h1") == 1
-    assert store.next_document_version("doc-2", "acme", "h2", collection="kb1") == 1
-    assert store.next_document_version("doc-3", "globex", "h3", collection="kb1") == 1
+    assert next_document_version(store, "doc-1", "acme", "h1") == 1
+    assert next_document_version(store, "doc-2", "acme", "h2", collection="kb1") == 1
+    assert next_document_version(store, "doc-3", "globex", "h3", collection="kb1") == 1
 
-    assert store.next_document_version("doc-2", "acme", "h2", collection="kb1") is None
-    assert store.next_document_version("doc-1", "acme", "h1", collection="kb1") == 2
+    assert next_document_version(store, "doc-2", "acme", "h2", collection="kb1") is None
+    assert next_document_version(store, "doc-1", "acme", "h1", collection="kb1") == 2
 
     assert store.collection_documents("acme", "kb1") == ["doc-1", "doc-2"]
     assert store.collection_documents("acme", "default") == []
     store.erase_documents(["doc-2"])
     assert store.collection_documents("acme", "kb1") == ["doc-1"]
-    assert store.next_document_version("doc-2", "acme", "h2", collection="kb1") == 2
+    assert next_document_version(store, "doc-2", "acme", "h2", collection="kb1") == 2
